@@ -1,0 +1,214 @@
+"""The case: one person's validated answers, as an immutable value object.
+
+``parse_case`` turns a raw mapping (from YAML, JSON, JSON Lines or CSV) into a
+:class:`Case` or raises :class:`~triage.errors.CaseError` naming the case, the
+field, the bad value, what is allowed and, for near misses, a "did you mean".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CaseError, Location
+from .vocabulary import CASE_FIELDS, CaseField, FieldKind, did_you_mean
+from .yamlio import line_of
+
+
+@dataclass(frozen=True)
+class Case:
+    """One person's answers. List fields are sets: their order never matters."""
+
+    id: str
+    pain_sites: frozenset[str]
+    red_flags: frozenset[str]
+    conditions: frozenset[str]
+    age: int | None = None
+    pain_side: str | None = None
+    pain_feels: frozenset[str] = field(default_factory=frozenset)
+    severity: int | None = None
+    duration_days: int | None = None
+    course: str | None = None
+    triggers: frozenset[str] = field(default_factory=frozenset)
+    worse_when: frozenset[str] = field(default_factory=frozenset)
+    lower_back_curve: str | None = None
+    can_touch_toes: bool | None = None
+
+    def value(self, name: str) -> Any:
+        """The value of the case field ``name`` (a set, a scalar or ``None``)."""
+        return getattr(self, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The case in the contract's shape; lists in vocabulary order."""
+        out: dict[str, Any] = {"id": self.id}
+        for name, spec in CASE_FIELDS.items():
+            if name == "id":
+                continue
+            value = getattr(self, name)
+            if spec.is_list:
+                if value or spec.required:
+                    out[name] = [v for v in spec.values if v in value]
+            elif value is not None:
+                out[name] = value
+        return out
+
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+_EMPTY_LIST_WORDS = {"none", "[]"}
+
+
+def parse_case(raw: object, default_id: str, *, file: str | None = None,
+               line: int | None = None, from_text: bool = False) -> Case:
+    """Validate ``raw`` and build a :class:`Case`.
+
+    ``default_id`` is used when the case has no valid id. ``from_text`` is set
+    for CSV, where every cell is a string: numbers and booleans are then
+    parsed from text, list cells are split on ``;``, and ``none`` or ``[]``
+    in a list cell means an empty list.
+    """
+    where = Location(file, line, default_id)
+    if not isinstance(raw, Mapping):
+        raise CaseError(f"a case must be a mapping of field names to answers, "
+                        f"got {_kind(raw)}", where, value=_shown(raw))
+    case_id = _case_id(raw, default_id, where)
+    where = Location(file, line, case_id)
+
+    def fail(name: str, message: str, value: object, spec: CaseField | None = None,
+             suggestion: str | None = None) -> CaseError:
+        at = Location(file, line_of(raw, name) or line, case_id, name)
+        allowed = spec.allowed() if spec else None
+        text = message + (f"; did you mean {suggestion!r}?" if suggestion else ".")
+        if allowed:
+            text += f" Allowed: {allowed}."
+        return CaseError(text, at, value=_shown(value), allowed=allowed, suggestion=suggestion)
+
+    for name in raw:
+        if name not in CASE_FIELDS:
+            hint = did_you_mean(name, list(CASE_FIELDS))
+            raise fail(str(name), f"unknown field {name!r}", name, None, hint)
+
+    values: dict[str, Any] = {"id": case_id}
+    for name, spec in CASE_FIELDS.items():
+        if name == "id":
+            continue
+        present = name in raw and raw[name] is not None and not (from_text and raw[name] == "")
+        if not present:
+            if spec.required:
+                how = ("list the warning signs found, or [] if they were asked about and none was found"
+                       if spec.values and not spec.non_empty else "give at least one value")
+                raise fail(name, f"missing required field {name!r}: {how}", None, spec)
+            continue
+        values[name] = _parse_value(spec, raw[name], from_text, fail)
+    return Case(**values)
+
+
+def _case_id(raw: Mapping[Any, Any], default_id: str, where: Location) -> str:
+    if "id" not in raw or raw["id"] is None or raw["id"] == "":
+        return default_id
+    value = raw["id"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CaseError(f"'id' must be a string, got {_kind(value)}",
+                        Location(where.file, line_of(raw, "id") or where.line, default_id, "id"),
+                        value=_shown(value), allowed="a non-empty string")
+    text = str(value).strip()
+    return text or default_id
+
+
+def _parse_value(spec: CaseField, value: Any, from_text: bool, fail: Any) -> Any:
+    if spec.is_list:
+        return _parse_list(spec, value, from_text, fail)
+    if spec.kind is FieldKind.INTEGER:
+        return _parse_integer(spec, value, from_text, fail)
+    if spec.kind is FieldKind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if from_text and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise fail(spec.name, f"{_shown(value)!r} is not true or false", value, spec)
+    return _parse_choice(spec, value, fail)
+
+
+def _parse_choice(spec: CaseField, value: Any, fail: Any) -> str:
+    if isinstance(value, bool):
+        raise fail(spec.name, f"expected one value, got the yes/no answer {str(value).lower()}",
+                   value, spec)
+    if not isinstance(value, str):
+        raise fail(spec.name, f"expected one value, got {_kind(value)}", value, spec)
+    text = value.strip()
+    if not text:
+        raise fail(spec.name, "empty value", value, spec)
+    if text not in spec.values:
+        raise fail(spec.name, f"{text!r} is not allowed", text, spec, did_you_mean(text, spec.values))
+    return text
+
+
+def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any) -> frozenset[str]:
+    if from_text and isinstance(value, str):
+        text = value.strip()
+        items: list[Any] = [] if text.lower() in _EMPTY_LIST_WORDS else [
+            part.strip() for part in text.split(";") if part.strip()]
+    elif isinstance(value, list):
+        items = value
+    elif isinstance(value, bool):
+        raise fail(spec.name, f"expected a list, got the yes/no answer {str(value).lower()}; "
+                   "write the values as a list, e.g. [] for none", value, spec)
+    else:
+        raise fail(spec.name, f"expected a list, got {_kind(value)}"
+                   + (f"; write [{value}]" if isinstance(value, str) and value in spec.values else ""),
+                   value, spec)
+    result = []
+    for item in items:
+        if not isinstance(item, str) or isinstance(item, bool):
+            raise fail(spec.name, f"list items must be names, got {_kind(item)}", item, spec)
+        text = item.strip()
+        if text not in spec.values:
+            raise fail(spec.name, f"{text!r} is not allowed" if text else "empty value in list",
+                       text, spec, did_you_mean(text, spec.values))
+        result.append(text)
+    if spec.non_empty and not result:
+        raise fail(spec.name, f"{spec.name!r} needs at least one value", value, spec)
+    return frozenset(result)
+
+
+def _parse_integer(spec: CaseField, value: Any, from_text: bool, fail: Any) -> int:
+    number: Any = value
+    if from_text and isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise fail(spec.name, f"{value!r} is not a whole number", value, spec) from None
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise fail(spec.name, f"expected a whole number, got {_kind(value)}", value, spec)
+    too_low = spec.minimum is not None and number < spec.minimum
+    too_high = spec.maximum is not None and number > spec.maximum
+    if too_low or too_high:
+        raise fail(spec.name, f"{number} is out of range", number, spec)
+    return number
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _shown(value: object) -> object:
+    """The bad value as plain data, short enough for an error record."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value[:200] if isinstance(value, str) else value
+    return _kind(value)
+

@@ -1,0 +1,24 @@
+"""The ``triage`` command line: thin commands over the library.
+
+Each command lives in its own module and imports the library only when it
+runs, so ``triage --help`` and ``triage --version`` start fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .run import run_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="triage")
+def main() -> None:
+    """Triage lower back pain: likely tight muscle, self-care or a doctor.
+
+    Not a diagnosis. When in doubt, see a doctor.
+    """
+
+
+main.add_command(run_command)

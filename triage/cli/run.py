@@ -1,0 +1,64 @@
+"""``triage run``: batch case files to results."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors, rules_option
+
+_INPUT_FORMATS = ("auto", "yaml", "json", "jsonl", "csv")
+_OUTPUT_FORMATS = ("jsonl", "json", "yaml", "csv", "table")
+_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".yaml": "yaml",
+                 ".yml": "yaml", ".csv": "csv", ".txt": "table"}
+
+
+def default_format(output: Path | None) -> str:
+    """table on a terminal; otherwise from the output file's extension, else JSON Lines."""
+    if output is not None:
+        return _BY_EXTENSION.get(output.suffix.lower(), "jsonl")
+    return "table" if sys.stdout.isatty() else "jsonl"
+
+
+@click.command("run")
+@click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.option("--format", "-f", "output_format", type=click.Choice(_OUTPUT_FORMATS), default=None,
+              help="Output format (default: table on a terminal, else jsonl or the --output extension).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write results to this file instead of standard output.")
+@click.option("--input-format", type=click.Choice(_INPUT_FORMATS), default="auto", show_default=True,
+              help="Format of the case files (auto: by extension, else by content).")
+@rules_option
+@reports_errors
+def run_command(files: tuple[str, ...], output_format: str | None, output: Path | None,
+                input_format: str, rules_dir: Path | None) -> None:
+    """Triage case files (YAML, JSON, JSON Lines, CSV; - for stdin).
+
+    Results come in input order; an invalid case becomes an error record in
+    its place while the others are triaged. Exit status: 0 every case
+    triaged, 1 some cases invalid, 2 nothing could run.
+    """
+    from ..batch import BatchCounts, read_all, triage_records
+    from ..formats import make_writer
+    from ..results import ErrorRecord
+
+    session = load_session(rules_dir)
+    fmt = output_format or default_format(output)
+    records = read_all(files, input_format)
+    counts = BatchCounts()
+    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        writer = make_writer(fmt, stream)
+        for outcome in triage_records(records, session):
+            writer.write(outcome)
+            counts.add(outcome)
+            if isinstance(outcome, ErrorRecord):
+                click.echo(f"triage: {outcome.error}", err=True)
+        writer.close()
+    finally:
+        if output:
+            stream.close()
+    click.echo(f"triage: {counts.triaged} triaged, {counts.invalid} invalid", err=True)
+    sys.exit(EXIT_INVALID_CASES if counts.invalid else EXIT_OK)

@@ -1,0 +1,83 @@
+"""One exception hierarchy; every error carries where it happened.
+
+The library raises these and never prints; the CLI turns them into messages
+and exit codes in one place (``triage.cli.errors``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: file, line (1-based) where known, case id, field."""
+
+    file: str | None = None
+    line: int | None = None
+    case: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        place = self.file or "<input>"
+        if self.line is not None:
+            place += f":{self.line}"
+        parts = [place]
+        if self.case is not None:
+            parts.append(f"case {self.case!r}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+
+class TriageError(Exception):
+    """Base of every error the triage library raises on purpose."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location or Location()
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class InputFileError(TriageError):
+    """A case file cannot be read or parsed at all (nothing in it can run)."""
+
+
+class CaseError(TriageError):
+    """One case is invalid; the other cases of the batch still run."""
+
+    def __init__(self, message: str, location: Location, value: object = None,
+                 allowed: str | None = None, suggestion: str | None = None) -> None:
+        super().__init__(message, location)
+        self.value = value
+        self.allowed = allowed
+        self.suggestion = suggestion
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about the knowledge base (an error or a lint warning)."""
+
+    location: Location
+    message: str
+    severity: str = "error"
+    check: str = "load"
+
+    def __str__(self) -> str:
+        return f"{self.location}: [{self.severity}] {self.message} ({self.check})"
+
+
+class KnowledgeBaseError(TriageError):
+    """The knowledge base is broken; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        first = self.problems[0].location if self.problems else Location()
+        super().__init__(f"the knowledge base has {len(self.problems)} {noun}", first)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)

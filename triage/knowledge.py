@@ -1,0 +1,621 @@
+"""Loading and validating the knowledge base (the YAML files under ``rules/``).
+
+``load_knowledge_base`` reads every ``*.yaml`` file of a folder, checks all of
+it against the case vocabulary and against itself, and returns a frozen
+:class:`KnowledgeBase`. It collects every problem (with file and line) before
+failing once with :class:`~triage.errors.KnowledgeBaseError`, so one run shows
+them all. Nothing read from a file is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .case import Case, parse_case
+from .conditions import OPERATORS, Condition, subject_kind
+from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
+from .vocabulary import CASE_FIELDS, MUSCLES, Disposition, FieldKind, did_you_mean
+from .yamlio import YamlList, YamlMap, line_of, load_yaml
+
+CONCLUSION_KINDS = ("derive", "refer", "sign", "conclude", "recommend")
+STRENGTHS = ("strong", "supporting")
+RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+NAME_ID = re.compile(r"^[a-z0-9_-]+$")
+
+#: Laid under every rule example, so that examples only say what matters.
+EXAMPLE_BASE: dict[str, Any] = {"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}
+
+_SECTIONS = ("knowledge_base", "sources", "derived_facts", "rules", "techniques", "questions")
+_RULE_KEYS = ("id", "description", "sources", "salience", "when", "then", "examples")
+_THEN_KEYS = {
+    "derive": ("derive",),
+    "refer": ("refer", "reason"),
+    "sign": ("sign", "strength"),
+    "conclude": ("conclude",),
+    "recommend": ("recommend",),
+}
+_TECHNIQUE_KEYS = ("id", "name", "kind", "for", "steps", "hold", "cautions", "sources")
+_TECHNIQUE_KINDS = ("warming", "stretch", "massage", "rest")
+#: Which engine subject each conclusion kind produces (for the salience check).
+_PRODUCES = {"derive": "derived", "sign": "likely_muscles", "refer": "referred",
+             "conclude": "self_care"}
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """What a rule asserts when it fires; exactly one kind is set."""
+
+    kind: str
+    derived: str | None = None
+    urgency: Disposition | None = None
+    reason: str | None = None
+    muscle: str | None = None
+    strength: str | None = None
+    techniques: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """The conclusion in words, e.g. ``sign: piriformis (strong)``."""
+        if self.kind == "derive":
+            return f"derived: {self.derived}"
+        if self.kind == "refer":
+            return f"referral: {self.urgency.value if self.urgency else '?'}"
+        if self.kind == "sign":
+            return f"sign: {self.muscle} ({self.strength})"
+        if self.kind == "conclude":
+            return "conclusion: self_care"
+        return "recommend: " + ", ".join(self.techniques)
+
+
+@dataclass(frozen=True)
+class KnowledgeRule:
+    """One rule of the knowledge base, validated and ready to compile."""
+
+    id: str
+    description: str
+    sources: tuple[str, ...]
+    salience: int
+    conditions: tuple[Condition, ...]
+    conclusion: Conclusion
+    examples_fire: tuple[Case, ...]
+    examples_not_fire: tuple[Case, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Technique:
+    """A self-care technique from the catalogue."""
+
+    id: str
+    name: str
+    kind: str
+    for_muscles: tuple[str, ...]
+    steps: tuple[str, ...]
+    hold: str
+    cautions: tuple[str, ...]
+    sources: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article or guideline the knowledge rests on."""
+
+    id: str
+    title: str
+    kind: str
+    note: str
+
+
+@dataclass(frozen=True)
+class DispositionAdvice:
+    headline: str
+    advice: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The whole validated knowledge base."""
+
+    directory: Path
+    version: str
+    rules: tuple[KnowledgeRule, ...]
+    techniques: dict[str, Technique]
+    sources: dict[str, Source]
+    derived_facts: dict[str, str]
+    evidence_weights: dict[str, float]
+    dispositions: dict[Disposition, DispositionAdvice]
+    always_advice: tuple[str, ...]
+    files: tuple[Path, ...]
+    questions: tuple[Any, ...] = ()
+    raw_questions: Any = None
+    questions_file: str | None = None
+    _by_id: dict[str, KnowledgeRule] = field(default_factory=dict, repr=False, compare=False)
+
+    def rule(self, rule_id: str) -> KnowledgeRule:
+        """The rule with id ``rule_id`` (``KeyError`` if there is none)."""
+        if not self._by_id:
+            self._by_id.update({r.id: r for r in self.rules})
+        return self._by_id[rule_id]
+
+
+def default_rules_dir() -> Path:
+    """The bundled knowledge base: inside the installed wheel, or the repo's ``rules/``."""
+    packaged = Path(str(resources.files("triage"))) / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def knowledge_base_files(directory: Path) -> list[Path]:
+    """The files that make up the knowledge base in ``directory``, in load order."""
+    return sorted(p for p in directory.iterdir()
+                  if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def kb_version(files: list[Path], directory: Path) -> str:
+    """A hash of the knowledge base's files: names and contents.
+
+    Line endings are normalised, so a checkout with CRLF endings hashes the
+    same as one with LF; anything else that changes a file changes the hash.
+    """
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
+    """Load, validate and return the knowledge base in ``directory``.
+
+    Raises :class:`KnowledgeBaseError` listing every problem found.
+    """
+    directory = Path(directory) if directory is not None else default_rules_dir()
+    if not directory.is_dir():
+        raise KnowledgeBaseError([Problem(Location(str(directory)),
+                                          "the knowledge base folder does not exist")])
+    files = knowledge_base_files(directory)
+    reader = _Reader(directory)
+    for path in files:
+        reader.read_file(path)
+    if not files:
+        reader.problem(Location(str(directory)), "no *.yaml files in the knowledge base folder")
+    return reader.finish(files)
+
+
+class _Reader:
+    """Accumulates the sections of every file, then validates across them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.settings: list[tuple[YamlMap, str]] = []
+        self.raw: dict[str, list[tuple[Any, str]]] = {s: [] for s in _SECTIONS}
+
+    def problem(self, where: Location, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def read_file(self, path: Path) -> None:
+        name = str(path)
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8-sig"), name)
+        except InputFileError as exc:
+            self.problem(exc.location, exc.message)
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(Location(name), f"cannot read the file: {exc}")
+            return
+        if data is None:
+            return
+        if not isinstance(data, YamlMap):
+            self.problem(Location(name, line_of(data) or 1),
+                         f"a knowledge-base file must be a mapping with sections {', '.join(_SECTIONS)}")
+            return
+        for key, value in data.items():
+            if key not in _SECTIONS:
+                self._unknown_key(name, data, key, _SECTIONS, "section")
+                continue
+            if key == "knowledge_base":
+                if isinstance(value, YamlMap):
+                    self.settings.append((value, name))
+                else:
+                    self.problem(Location(name, data.line_of(key)), "knowledge_base must be a mapping")
+            elif key == "questions":
+                self.raw[key].append((value, name))
+            elif isinstance(value, YamlList):
+                self.raw[key].extend((item, name) for item in value)
+                if any(not isinstance(item, YamlMap) for item in value):
+                    self.problem(Location(name, data.line_of(key)), f"every entry of {key} must be a mapping")
+            else:
+                self.problem(Location(name, data.line_of(key)), f"{key} must be a list")
+
+    def _unknown_key(self, file: str, mapping: YamlMap, key: Any, allowed: tuple[str, ...],
+                     what: str) -> None:
+        hint = did_you_mean(str(key), list(allowed))
+        text = f"unknown {what} {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
+        self.problem(Location(file, mapping.line_of(key)), text + f" Allowed: {', '.join(allowed)}.")
+
+    def _check_keys(self, file: str, mapping: YamlMap, allowed: tuple[str, ...], what: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self._unknown_key(file, mapping, key, allowed, what)
+
+    # -- sections ---------------------------------------------------------
+    def finish(self, files: list[Path]) -> KnowledgeBase:
+        sources = self._sources()
+        derived = self._derived_facts()
+        settings = self._settings()
+        techniques = self._techniques(sources)
+        rules = self._rules(sources, derived, techniques, settings.get("salience", {}))
+        self._check_salience_order(rules)
+        questions: tuple[Any, ...] = ()
+        raw_questions, questions_file = (self.raw["questions"][-1] if self.raw["questions"]
+                                         else (None, None))
+        if len(self.raw["questions"]) > 1:
+            self.problem(Location(self.raw["questions"][1][1]), "questions are defined in more than one file")
+        if raw_questions is not None:
+            from .questions import parse_questions
+
+            questions = parse_questions(raw_questions, questions_file or "", self.problems)
+        if self.problems:
+            raise KnowledgeBaseError(self.problems)
+        return KnowledgeBase(
+            directory=self.directory,
+            version=kb_version(files, self.directory),
+            rules=tuple(rules),
+            techniques=techniques,
+            sources=sources,
+            derived_facts=derived,
+            evidence_weights=settings["evidence_weights"],
+            dispositions=settings["dispositions"],
+            always_advice=settings["always_advice"],
+            files=tuple(files),
+            questions=questions,
+            raw_questions=raw_questions,
+            questions_file=questions_file,
+        )
+
+    def _ids(self, section: str, pattern: re.Pattern[str]) -> list[tuple[YamlMap, str, str]]:
+        """The entries of a section that have a well-formed, unique id."""
+        seen: dict[str, Location] = {}
+        good = []
+        for item, file in self.raw[section]:
+            if not isinstance(item, YamlMap):
+                continue
+            where = Location(file, item.line)
+            ident = item.get("id")
+            if not isinstance(ident, str) or not pattern.match(ident):
+                self.problem(where, f"{section} entry needs an id matching {pattern.pattern}, got {ident!r}")
+                continue
+            if ident in seen:
+                self.problem(where, f"duplicate id {ident!r} (first at {seen[ident]})")
+                continue
+            seen[ident] = where
+            good.append((item, file, ident))
+        return good
+
+    def _sources(self) -> dict[str, Source]:
+        sources = {}
+        for item, file, ident in self._ids("sources", NAME_ID):
+            self._check_keys(file, item, ("id", "title", "kind", "note"), "source field")
+            title = self._text(item, "title", file)
+            sources[ident] = Source(ident, title, str(item.get("kind", "")), str(item.get("note", "")).strip())
+        return sources
+
+    def _derived_facts(self) -> dict[str, str]:
+        facts = {}
+        for item, file, ident in self._ids("derived_facts", re.compile(r"^[a-z0-9_]+$")):
+            self._check_keys(file, item, ("id", "description"), "derived fact field")
+            facts[ident] = self._text(item, "description", file)
+        return facts
+
+    def _settings(self) -> dict[str, Any]:
+        if len(self.settings) != 1:
+            where = Location(self.settings[1][1]) if self.settings else Location(str(self.directory))
+            self.problem(where, f"exactly one file must have a knowledge_base section, found {len(self.settings)}")
+        fallback = {"evidence_weights": {"strong": 0.6, "supporting": 0.2}, "salience": {},
+                    "dispositions": {}, "always_advice": ()}
+        if not self.settings:
+            return fallback
+        data, file = self.settings[0]
+        self._check_keys(file, data, ("name", "description", "evidence_weights", "salience",
+                                      "dispositions", "always_advice"), "knowledge_base field")
+        out = dict(fallback)
+        weights = data.get("evidence_weights")
+        if isinstance(weights, YamlMap) and set(weights) == set(STRENGTHS) and all(
+                isinstance(w, float) and 0 < w < 1 for w in weights.values()):
+            out["evidence_weights"] = dict(weights)
+        else:
+            self.problem(Location(file, data.line_of("evidence_weights")),
+                         "evidence_weights needs strong and supporting, each a number between 0 and 1")
+        salience = data.get("salience")
+        if isinstance(salience, YamlMap) and set(salience) == set(CONCLUSION_KINDS) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in salience.values()):
+            out["salience"] = dict(salience)
+        else:
+            self.problem(Location(file, data.line_of("salience")),
+                         f"salience needs a whole number for each of {', '.join(CONCLUSION_KINDS)}")
+        out["dispositions"] = self._disposition_advice(data, file)
+        always = data.get("always_advice")
+        if _is_text_list(always):
+            out["always_advice"] = tuple(always)
+        else:
+            self.problem(Location(file, data.line_of("always_advice")), "always_advice must be a list of texts")
+        return out
+
+    def _disposition_advice(self, data: YamlMap, file: str) -> dict[Disposition, DispositionAdvice]:
+        advice = {}
+        table = data.get("dispositions")
+        if not isinstance(table, YamlMap):
+            self.problem(Location(file, data.line_of("dispositions")), "dispositions must be a mapping")
+            return advice
+        for disposition in Disposition:
+            entry = table.get(disposition.value)
+            where = Location(file, table.line_of(disposition.value))
+            if not isinstance(entry, YamlMap) or not isinstance(entry.get("headline"), str) \
+                    or not _is_text_list(entry.get("advice")):
+                self.problem(where, f"dispositions.{disposition.value} needs a headline and a list of advice")
+                continue
+            self._check_keys(file, entry, ("headline", "advice"), "disposition field")
+            advice[disposition] = DispositionAdvice(entry["headline"], tuple(entry["advice"]))
+        for key in table:
+            if key not in {d.value for d in Disposition}:
+                self._unknown_key(file, table, key, tuple(d.value for d in Disposition), "disposition")
+        return advice
+
+    def _techniques(self, sources: dict[str, Source]) -> dict[str, Technique]:
+        techniques = {}
+        for item, file, ident in self._ids("techniques", re.compile(r"^[a-z0-9_]+$")):
+            self._check_keys(file, item, _TECHNIQUE_KEYS, "technique field")
+            where = Location(file, item.line)
+            kind = item.get("kind")
+            if kind not in _TECHNIQUE_KINDS:
+                self.problem(Location(file, item.line_of("kind")),
+                             f"technique kind must be one of {', '.join(_TECHNIQUE_KINDS)}, got {kind!r}")
+            targets = item.get("for")
+            if not _is_text_list(targets) or not targets or any(
+                    t not in MUSCLES and t != "any" for t in targets):
+                self.problem(Location(file, item.line_of("for")),
+                             f"technique 'for' must list muscles ({', '.join(MUSCLES)}) or any, got {targets!r}")
+                targets = []
+            for key in ("steps", "cautions"):
+                if not _is_text_list(item.get(key)) or not item.get(key):
+                    self.problem(Location(file, item.line_of(key)), f"technique {key} must be a non-empty list of texts")
+            techniques[ident] = Technique(
+                id=ident, name=self._text(item, "name", file), kind=str(kind),
+                for_muscles=tuple(targets), steps=tuple(item.get("steps") or ()),
+                hold=self._text(item, "hold", file), cautions=tuple(item.get("cautions") or ()),
+                sources=self._source_ids(item, file, sources), location=where)
+        return techniques
+
+    def _text(self, item: YamlMap, key: str, file: str) -> str:
+        value = item.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(Location(file, item.line_of(key)), f"{key} must be a non-empty text")
+            return ""
+        return value.strip()
+
+    def _source_ids(self, item: YamlMap, file: str, sources: dict[str, Source]) -> tuple[str, ...]:
+        value = item.get("sources")
+        where = Location(file, item.line_of("sources"))
+        if not _is_text_list(value) or not value:
+            self.problem(where, "sources must list at least one source id (see sources.yaml)")
+            return ()
+        for source in value:
+            if source not in sources:
+                hint = did_you_mean(source, list(sources))
+                self.problem(where, f"unknown source {source!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        return tuple(value)
+
+    # -- rules -------------------------------------------------------------
+    def _rules(self, sources: dict[str, Source], derived: dict[str, str],
+               techniques: dict[str, Technique], salience: dict[str, int]) -> list[KnowledgeRule]:
+        rules = []
+        for item, file, ident in self._ids("rules", RULE_ID):
+            self._check_keys(file, item, _RULE_KEYS, "rule field")
+            where = Location(file, item.line, field=None)
+            description = self._text(item, "description", file)
+            rule_sources = self._source_ids(item, file, sources)
+            conditions = self._conditions(item, file, derived)
+            conclusion = self._conclusion(item, file, derived, techniques)
+            if conclusion is None:
+                continue
+            self._check_safety(ident, conditions, conclusion, where)
+            level = item.get("salience", salience.get(conclusion.kind, 0))
+            if isinstance(level, bool) or not isinstance(level, int):
+                self.problem(Location(file, item.line_of("salience")), f"salience must be a whole number, got {level!r}")
+                level = 0
+            fire, not_fire = self._examples(item, file, ident)
+            rules.append(KnowledgeRule(ident, description, rule_sources, level, tuple(conditions),
+                                       conclusion, fire, not_fire, where))
+        return rules
+
+    def _conditions(self, item: YamlMap, file: str, derived: dict[str, str]) -> list[Condition]:
+        when = item.get("when")
+        if not isinstance(when, YamlMap) or not when:
+            self.problem(Location(file, item.line_of("when")), "when must be a mapping of subjects to tests")
+            return []
+        conditions = []
+        for subject, test in when.items():
+            line = when.line_of(subject)
+            kind = subject_kind(str(subject))
+            if kind is None:
+                allowed = [n for n in CASE_FIELDS if n != "id"] + ["derived", "likely_muscles",
+                                                                    "referred", "self_care"]
+                hint = did_you_mean(str(subject), allowed)
+                self.problem(Location(file, line, field=str(subject)),
+                             f"unknown condition subject {subject!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                             + f" Allowed: {', '.join(allowed)}.")
+                continue
+            if not isinstance(test, YamlMap):
+                test = {"is": test} if kind in ("referred", "self_care") else test
+            if not isinstance(test, dict) or not test:
+                self.problem(Location(file, line, field=str(subject)),
+                             f"the test of {subject!r} must be a mapping such as {{{OPERATORS[kind][0]}: ...}}")
+                continue
+            for operator, operand in test.items():
+                condition = self._condition(str(subject), kind, operator, operand,
+                                            Location(file, line, field=str(subject)), derived)
+                if condition is not None:
+                    conditions.append(condition)
+        return conditions
+
+    def _condition(self, subject: str, kind: str, operator: Any, operand: Any, where: Location,
+                   derived: dict[str, str]) -> Condition | None:
+        allowed_ops = OPERATORS[kind]
+        if operator not in allowed_ops:
+            hint = did_you_mean(str(operator), list(allowed_ops))
+            self.problem(where, f"operator {operator!r} does not apply to {subject!r}"
+                         + (f"; did you mean {hint!r}?" if hint else "") + f" Allowed: {', '.join(allowed_ops)}.")
+            return None
+        vocabulary = self._vocabulary(subject, derived)
+        if operator in ("unknown", "empty") or kind in ("referred", "self_care") or \
+                kind == FieldKind.BOOLEAN.value:
+            if not isinstance(operand, bool):
+                self.problem(where, f"{subject} {operator} takes true or false, got {operand!r}")
+                return None
+        elif kind == FieldKind.INTEGER.value:
+            spec = CASE_FIELDS[subject]
+            if isinstance(operand, bool) or not isinstance(operand, int):
+                self.problem(where, f"{subject} {operator} takes a whole number, got {operand!r}")
+                return None
+            low, high = spec.minimum, spec.maximum
+            if (low is not None and operand < low) or (high is not None and operand > high):
+                self.problem(where, f"{subject} {operator} {operand} is outside {spec.allowed()}")
+        else:
+            many = operator in ("has_any", "has_all", "has_none", "is_any")
+            values = operand if many else [operand]
+            if many and (not isinstance(operand, list) or not operand):
+                self.problem(where, f"{subject} {operator} takes a non-empty list, got {operand!r}")
+                return None
+            bad = [v for v in values if v not in vocabulary]
+            for value in bad:
+                hint = did_you_mean(value, list(vocabulary))
+                self.problem(where, f"unknown value {value!r} for {subject}"
+                             + (f"; did you mean {hint!r}?" if hint else "")
+                             + f" Allowed: {', '.join(vocabulary)}.")
+            if bad:
+                return None
+            operand = tuple(operand) if many else operand
+        return Condition(subject, str(operator), operand, where.line)
+
+    @staticmethod
+    def _vocabulary(subject: str, derived: dict[str, str]) -> tuple[str, ...]:
+        if subject == "derived":
+            return tuple(derived)
+        if subject == "likely_muscles":
+            return MUSCLES
+        spec = CASE_FIELDS.get(subject)
+        return spec.values if spec else ()
+
+    def _conclusion(self, item: YamlMap, file: str, derived: dict[str, str],
+                    techniques: dict[str, Technique]) -> Conclusion | None:
+        then = item.get("then")
+        where = Location(file, item.line_of("then"))
+        kinds = [k for k in CONCLUSION_KINDS if isinstance(then, YamlMap) and k in then]
+        if len(kinds) != 1:
+            self.problem(where, f"then must conclude exactly one of {', '.join(CONCLUSION_KINDS)}")
+            return None
+        kind = kinds[0]
+        self._check_keys(file, then, _THEN_KEYS[kind], f"key for a {kind} conclusion")
+        value = then[kind]
+        if kind == "derive":
+            if value not in derived:
+                self.problem(where, f"derive names an undeclared derived fact {value!r}; "
+                             f"declare it under derived_facts (known: {', '.join(derived) or 'none'})")
+            return Conclusion(kind, derived=value)
+        if kind == "refer":
+            urgencies = [d.value for d in Disposition if d.is_referral]
+            if value not in urgencies:
+                self.problem(where, f"refer must be one of {', '.join(urgencies)}, got {value!r}")
+                return None
+            reason = then.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                self.problem(where, "a referral needs a reason in plain words")
+            return Conclusion(kind, urgency=Disposition(value), reason=str(reason or "").strip())
+        if kind == "sign":
+            if value not in MUSCLES:
+                self.problem(where, f"sign must name a muscle ({', '.join(MUSCLES)}), got {value!r}")
+            if then.get("strength") not in STRENGTHS:
+                self.problem(where, f"a sign needs strength {' or '.join(STRENGTHS)}, got {then.get('strength')!r}")
+            return Conclusion(kind, muscle=value, strength=then.get("strength"))
+        if kind == "conclude":
+            if value != Disposition.SELF_CARE.value:
+                self.problem(where, f"conclude can only be self_care (referrals use refer), got {value!r}")
+            return Conclusion(kind)
+        if not _is_text_list(value) or not value:
+            self.problem(where, "recommend must list technique ids")
+            return None
+        for technique in value:
+            if technique not in techniques:
+                hint = did_you_mean(technique, list(techniques))
+                self.problem(where, f"unknown technique {technique!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        return Conclusion(kind, techniques=tuple(value))
+
+    def _check_safety(self, ident: str, conditions: list[Condition], conclusion: Conclusion,
+                      where: Location) -> None:
+        """Refuse rules that could give techniques or self-care to a referred case."""
+        tests = {(c.subject, c.operator, c.operand) for c in conditions}
+        if conclusion.kind == "recommend" and ("self_care", "is", True) not in tests:
+            self.problem(where, f"{ident}: a recommend rule must require self_care: true, "
+                         "so that a referral always withholds techniques")
+        if conclusion.kind == "conclude" and ("referred", "is", False) not in tests:
+            self.problem(where, f"{ident}: the self_care conclusion must require referred: false")
+
+    def _examples(self, item: YamlMap, file: str, ident: str) -> tuple[tuple[Case, ...], tuple[Case, ...]]:
+        examples = item.get("examples")
+        if examples is None:
+            return (), ()
+        out: dict[str, list[Case]] = {"fires": [], "does_not_fire": []}
+        if not isinstance(examples, YamlMap):
+            self.problem(Location(file, item.line_of("examples")), "examples must be a mapping with fires and does_not_fire")
+            return (), ()
+        self._check_keys(file, examples, tuple(out), "examples key")
+        for key in out:
+            listed = examples.get(key, [])
+            if not isinstance(listed, list):
+                self.problem(Location(file, examples.line_of(key)), f"examples.{key} must be a list of cases")
+                continue
+            for n, raw in enumerate(listed, start=1):
+                line = listed.line_of(n - 1) if isinstance(listed, YamlList) else examples.line_of(key)
+                case_id = f"{ident} {key} #{n}"
+                merged = {**EXAMPLE_BASE, **raw} if isinstance(raw, dict) else raw
+                try:
+                    out[key].append(parse_case(merged, case_id, file=file, line=line))
+                except CaseError as exc:
+                    self.problem(exc.location, f"invalid example: {exc.message}")
+        return tuple(out["fires"]), tuple(out["does_not_fire"])
+
+    def _check_salience_order(self, rules: list[KnowledgeRule]) -> None:
+        """A rule that tests for an absent conclusion must fire after all its producers."""
+        producers: dict[str, list[KnowledgeRule]] = {}
+        for rule in rules:
+            subject = _PRODUCES.get(rule.conclusion.kind)
+            if subject:
+                producers.setdefault(subject, []).append(rule)
+        for rule in rules:
+            for condition in rule.conditions:
+                if not condition.is_negative:
+                    continue
+                late = [p for p in producers.get(condition.subject, [])
+                        if p.salience <= rule.salience and p is not rule]
+                for producer in late:
+                    self.problem(rule.location,
+                                 f"{rule.id} (salience {rule.salience}) tests that {condition.subject} "
+                                 f"lacks a conclusion that {producer.id} (salience {producer.salience}) "
+                                 f"can still draw; give {rule.id} a lower salience")
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+
+
+__all__ = [
+    "CONCLUSION_KINDS", "Conclusion", "KnowledgeBase", "KnowledgeRule", "Source", "Technique",
+    "default_rules_dir", "kb_version", "load_knowledge_base",
+]

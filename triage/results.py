@@ -1,0 +1,127 @@
+"""Results: plain dataclasses that serialise to the contract's JSON shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .compiler import Firing
+from .errors import CaseError
+from .vocabulary import Disposition
+
+
+@dataclass(frozen=True)
+class LikelyMuscle:
+    """A muscle with at least one strong sign, with its confidence and evidence."""
+
+    muscle: str
+    confidence: float
+    evidence: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"muscle": self.muscle, "confidence": self.confidence,
+                "evidence": list(self.evidence)}
+
+
+@dataclass(frozen=True)
+class ReferralReason:
+    rule: str
+    text: str
+    urgency: Disposition
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "text": self.text, "urgency": self.urgency.value}
+
+
+@dataclass(frozen=True)
+class Referral:
+    """Why and how urgently to see a doctor: every reason found, most urgent first."""
+
+    urgency: Disposition
+    reasons: tuple[ReferralReason, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"urgency": self.urgency.value, "reasons": [r.to_dict() for r in self.reasons]}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One self-care technique, ready to show to a person."""
+
+    technique: str
+    name: str
+    for_muscles: tuple[str, ...]
+    steps: tuple[str, ...]
+    hold: str
+    cautions: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"technique": self.technique, "name": self.name, "for": list(self.for_muscles),
+                "steps": list(self.steps), "hold": self.hold, "cautions": list(self.cautions),
+                "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """The outcome of triaging one case."""
+
+    id: str
+    disposition: Disposition
+    headline: str
+    likely_muscles: tuple[LikelyMuscle, ...]
+    referral: Referral | None
+    recommendations: tuple[Recommendation, ...]
+    advice: tuple[str, ...]
+    fired_rules: tuple[Firing, ...]
+    kb_version: str
+
+    @property
+    def top_muscle(self) -> str | None:
+        return self.likely_muscles[0].muscle if self.likely_muscles else None
+
+    @property
+    def main_reason(self) -> str:
+        """One line saying why: the most urgent reason, or the top muscle for self-care."""
+        if self.referral is not None:
+            return self.referral.reasons[0].text
+        muscle = self.top_muscle or "a muscle"
+        return f"likely tight {muscle}; {len(self.recommendations)} techniques"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON shape (``spec/case-format.md``), plus ``headline``."""
+        return {
+            "id": self.id,
+            "disposition": self.disposition.value,
+            "headline": self.headline,
+            "likely_muscles": [m.to_dict() for m in self.likely_muscles],
+            "referral": self.referral.to_dict() if self.referral else None,
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "advice": list(self.advice),
+            "fired_rules": [f.to_dict() for f in self.fired_rules],
+            "kb_version": self.kb_version,
+        }
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """An invalid case, kept in its place in the batch."""
+
+    id: str
+    error: CaseError
+
+    def to_dict(self) -> dict[str, Any]:
+        where = self.error.location
+        record: dict[str, Any] = {"field": where.field, "value": self.error.value,
+                                  "message": self.error.message}
+        if where.file is not None:
+            record["file"] = where.file
+        if where.line is not None:
+            record["line"] = where.line
+        if self.error.suggestion:
+            record["did_you_mean"] = self.error.suggestion
+        return {"id": self.id, "error": record}
+
+
+#: What a batch yields for each case, in input order.
+Outcome = TriageResult | ErrorRecord

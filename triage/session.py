@@ -1,0 +1,90 @@
+"""The engine session: triage cases one after another on one compiled engine.
+
+The engine's facts are the conclusions; this module only reads them back into
+a :class:`~triage.results.TriageResult` (ranking muscles by confidence and
+choosing the most urgent referral).
+"""
+
+from __future__ import annotations
+
+from math import prod
+from pathlib import Path
+
+from .case import Case
+from .compiler import Recommendation as RecommendationFact
+from .compiler import Referral as ReferralFact
+from .compiler import SelfCare, Sign, build_engine
+from .knowledge import KnowledgeBase, load_knowledge_base
+from .results import LikelyMuscle, Recommendation, Referral, ReferralReason, TriageResult
+from .vocabulary import MUSCLES, Disposition
+
+#: Reported if the knowledge base reaches no conclusion at all: refer, never self-care.
+NO_CONCLUSION_RULE = "triage.no_conclusion"
+
+
+class TriageSession:
+    """Triage cases with one knowledge base; build once, reuse for every case."""
+
+    def __init__(self, kb: KnowledgeBase | None = None, rules_dir: Path | str | None = None) -> None:
+        self.kb = kb if kb is not None else load_knowledge_base(rules_dir)
+        self.engine = build_engine(self.kb)
+
+    def triage(self, case: Case) -> TriageResult:
+        """Run ``case`` through the engine and return its result."""
+        facts = self.engine.run_case(case)
+        signs = [f for f in facts if isinstance(f, Sign)]
+        referrals = [f for f in facts if isinstance(f, ReferralFact)]
+        self_care = any(isinstance(f, SelfCare) for f in facts)
+
+        reasons = sorted(
+            (ReferralReason(f["rule"], f["reason"], Disposition(f["urgency"])) for f in referrals),
+            key=lambda r: -r.urgency.urgency)
+        if reasons:
+            disposition = reasons[0].urgency
+        elif self_care:
+            disposition = Disposition.SELF_CARE
+        else:
+            disposition = Disposition.SEE_DOCTOR
+            reasons = [ReferralReason(NO_CONCLUSION_RULE, "The knowledge base reached no "
+                                      "conclusion for this case; see a doctor.", disposition)]
+        referral = Referral(disposition, tuple(reasons)) if disposition.is_referral else None
+
+        recommendations: tuple[Recommendation, ...] = ()
+        if disposition is Disposition.SELF_CARE:
+            recommendations = tuple(self._recommendation(f["technique"]) for f in facts
+                                    if isinstance(f, RecommendationFact))
+        advice = self.kb.dispositions[disposition]
+        return TriageResult(
+            id=case.id,
+            disposition=disposition,
+            headline=advice.headline,
+            likely_muscles=self._likely_muscles(signs),
+            referral=referral,
+            recommendations=recommendations,
+            advice=advice.advice + self.kb.always_advice,
+            fired_rules=tuple(self.engine.firings),
+            kb_version=self.kb.version,
+        )
+
+    def _likely_muscles(self, signs: list[Sign]) -> tuple[LikelyMuscle, ...]:
+        """Muscles with a strong sign, most likely first.
+
+        Confidence combines every sign's weight as certainty factors do,
+        1 - prod(1 - w), so it never depends on the order signs were found.
+        """
+        weights = self.kb.evidence_weights
+        muscles = []
+        for muscle in MUSCLES:
+            found = [s for s in signs if s["muscle"] == muscle]
+            strong = sum(1 for s in found if s["strength"] == "strong")
+            if not strong:
+                continue
+            confidence = round(1 - prod(1 - weights[s["strength"]] for s in found), 3)
+            evidence = tuple(s["rule"] for s in found)
+            muscles.append((-confidence, -strong, MUSCLES.index(muscle),
+                            LikelyMuscle(muscle, confidence, evidence)))
+        return tuple(entry[-1] for entry in sorted(muscles, key=lambda e: e[:3]))
+
+    def _recommendation(self, technique_id: str) -> Recommendation:
+        t = self.kb.techniques[technique_id]
+        return Recommendation(t.id, t.name, t.for_muscles, t.steps, t.hold, t.cautions, t.sources)

@@ -18,11 +18,13 @@ on which process runs the case.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ._experta import AS, EXISTS, NOT, Fact, KnowledgeEngine, P, Rule
+from ._experta import (AS, EXISTS, NOT, Agenda, ConflictSetNode, DepthStrategy, Fact, FactList,
+                       KnowledgeEngine, P, ReteMatcher, Rule, watchers)
 from .case import Case
 from .conditions import Condition
 from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule
@@ -67,8 +69,76 @@ class Firing:
                 "asserted": list(self.asserted)}
 
 
+class _Matcher(ReteMatcher):
+    """experta's RETE matcher, minus work that cannot change its answers.
+
+    - ``changes`` asks only the conflict-set nodes that hold pending
+      activations; asking an empty one returns two empty sets.
+    - ``reset`` wipes each node's memory once, from a flat list, instead of
+      walking every path of the network (shared nodes were wiped repeatedly).
+    """
+
+    def __init__(self, engine: KnowledgeEngine) -> None:
+        super().__init__(engine)
+        self._conflict_sets = self._get_conflict_set_nodes()
+        self._memories = _nodes_with_memory(self.root_node)
+
+    def changes(self, adding: list[Fact] | None = None,
+                deleting: list[Fact] | None = None) -> tuple[list[Any], list[Any]]:
+        root = self.root_node
+        for fact in deleting or ():
+            root.remove(fact)
+        for fact in adding or ():
+            root.add(fact)
+        added: list[Any] = []
+        removed: list[Any] = []
+        for node in self._conflict_sets:
+            if node.added or node.removed:
+                node_added, node_removed = node.get_activations()
+                added.extend(node_added)
+                removed.extend(node_removed)
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._memories:
+            node._reset()
+
+
+def _nodes_with_memory(root: Any) -> list[Any]:
+    """Every node of the network below ``root`` that keeps memory, each once, parents first."""
+    seen: dict[int, Any] = {}
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        pending.extend(child.node for child in reversed(node.children))
+    return [node for node in seen.values() if not _has_no_memory(node)]
+
+
+def _has_no_memory(node: Any) -> bool:
+    return type(node)._reset is _NO_MEMORY_RESET
+
+
+class _Strategy(DepthStrategy):
+    """experta's depth strategy without the ``lru_cache`` on ``get_key``.
+
+    The key is a pure function of the activation; caching it cost more in
+    hashing activations than computing it, and kept the last 128 activations
+    (and their facts) alive between cases.
+    """
+
+    def get_key(self, activation: Any) -> tuple[Any, list[int]]:
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        return (activation.rule.salience, facts)
+
+
 class TriageEngine(KnowledgeEngine):
     """A knowledge engine compiled from a knowledge base; reused case after case."""
+
+    __matcher__ = _Matcher
+    __strategy__ = _Strategy
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,6 +149,49 @@ class TriageEngine(KnowledgeEngine):
 
     def get_deffacts(self) -> list[Any]:
         return self._deffacts
+
+    def reset(self) -> None:  # type: ignore[override]
+        """experta's ``reset()`` for deffacts that take no arguments (ours never do).
+
+        experta inspects every deffact's signature on each reset to filter
+        keyword arguments; with none to pass, calling each deffact is the same.
+        """
+        self.agenda = Agenda()
+        self.facts = FactList()
+        self.matcher.reset()
+        facts = [fact for deffact in self._deffacts for fact in deffact()]
+        self._KnowledgeEngine__declare(*facts)  # type: ignore[attr-defined]
+        self.running = False
+
+    def run(self, steps: float = float("inf")) -> None:
+        """experta's ``run()``, formatting its log lines only when its watchers listen.
+
+        experta builds the ``FIRE n rule: facts`` text on every firing even
+        with logging off; the loop itself (the agenda picks what fires) is
+        unchanged.
+        """
+        self.running = True
+        execution = 0
+        log_fires = watchers.RULES.isEnabledFor(logging.INFO)
+        log_agenda = watchers.worth("AGENDA", "DEBUG")
+        while steps > 0 and self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+            if log_agenda:
+                for index, pending in enumerate(self.agenda.activations):
+                    watchers.AGENDA.debug("%d: %r %r", index, pending.rule.__name__,
+                                          ", ".join(str(f) for f in pending.facts))
+            activation = self.agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            execution += 1
+            if log_fires:
+                watchers.RULES.info("FIRE %s %s: %s", execution, activation.rule.__name__,
+                                    ", ".join(str(f) for f in activation.facts))
+            activation.rule(self, **{k: v for k, v in activation.context.items()
+                                     if not k.startswith("__")})
+        self.running = False
 
     def run_case(self, case: Case) -> list[Fact]:
         """Triage one case; return the facts the engine holds at the end."""
@@ -173,7 +286,11 @@ def _action(rule: KnowledgeRule) -> Callable[..., None]:
     def fire(engine: TriageEngine, case: Any, **_: Any) -> None:
         facts: dict[str, Any] = {}
         for condition in case_conditions:
-            facts[condition.subject] = _plain(condition.relevant(case[condition.subject]))
+            seen = _plain(condition.relevant(case[condition.subject]))
+            if isinstance(seen, list) and condition.subject in facts:
+                # Several tests on one list field: show every value they looked at.
+                seen = sorted(set(facts[condition.subject]) | set(seen))
+            facts[condition.subject] = seen
         for subject in engine_subjects:
             facts[subject] = engine.conclusions(subject)
         asserted = tuple(text for fact, text in make_facts() if engine.declare(fact) is not None)

@@ -1,0 +1,139 @@
+"""Safety as properties over generated valid cases (hypothesis).
+
+- any red flag or condition means no self-care and no techniques;
+- adding a warning finding never lowers the urgency;
+- the order of list items never matters; the same case always gives the same result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.case import parse_case
+from triage.session import TriageSession
+from triage.vocabulary import CASE_FIELDS, CONDITIONS, RED_FLAGS, Disposition
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+def _values(name: str, *, min_size: int = 0) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(CASE_FIELDS[name].values), min_size=min_size, unique=True)
+
+
+def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+raw_cases = st.fixed_dictionaries(
+    {
+        "pain_sites": _values("pain_sites", min_size=1),
+        "red_flags": _values("red_flags"),
+        "conditions": _values("conditions"),
+    },
+    optional={
+        "age": st.integers(0, 120),
+        "pain_side": st.sampled_from(CASE_FIELDS["pain_side"].values),
+        "pain_feels": _values("pain_feels"),
+        "severity": st.integers(0, 10),
+        "duration_days": st.integers(0, 400),
+        "course": st.sampled_from(CASE_FIELDS["course"].values),
+        "triggers": _values("triggers"),
+        "worse_when": _values("worse_when"),
+        "lower_back_curve": st.sampled_from(CASE_FIELDS["lower_back_curve"].values),
+        "can_touch_toes": st.booleans(),
+    },
+)
+
+#: Findings that are warnings: adding one may only keep or raise the urgency.
+warnings = st.one_of(
+    st.sampled_from(RED_FLAGS).map(lambda v: ("red_flags", v)),
+    st.sampled_from(CONDITIONS).map(lambda v: ("conditions", v)),
+    st.sampled_from(("below_knee", "foot")).map(lambda v: ("pain_sites", v)),
+    st.just(("worse_when", "coughing_or_sneezing")),
+    st.just(("course", "worsening")),
+    st.integers(0, 10).map(lambda v: ("severity", v)),
+    st.integers(0, 400).map(lambda v: ("duration_days", v)),
+)
+
+
+def _triage(session: TriageSession, raw: dict[str, Any]) -> dict[str, Any]:
+    return session.triage(parse_case(raw, "generated#1")).to_dict()
+
+
+def _urgency(result: dict[str, Any]) -> int:
+    return Disposition(result["disposition"]).urgency
+
+
+def _with_warning(raw: dict[str, Any], warning: tuple[str, Any]) -> dict[str, Any] | None:
+    """``raw`` with the warning added, or ``None`` if it would not be a worsening."""
+    field, value = warning
+    new = dict(raw)
+    if CASE_FIELDS[field].is_list:
+        new[field] = sorted(set(raw.get(field, [])) | {value})
+    elif field in ("severity", "duration_days"):
+        if raw.get(field) is not None and value < raw[field]:
+            return None
+        new[field] = value
+    else:
+        new[field] = value
+    return new
+
+
+@SETTINGS
+@given(raw=raw_cases)
+def test_any_red_flag_or_condition_means_no_self_care(raw: dict[str, Any], session: TriageSession) -> None:
+    result = _triage(session, raw)
+    if raw["red_flags"] or raw["conditions"]:
+        assert result["disposition"] != "self_care"
+        assert result["recommendations"] == []
+        assert result["referral"]["reasons"]
+
+
+@SETTINGS
+@given(raw=raw_cases, warning=warnings)
+def test_adding_a_warning_never_lowers_urgency(raw: dict[str, Any], warning: tuple[str, Any],
+                                               session: TriageSession) -> None:
+    worse = _with_warning(raw, warning)
+    if worse is None:
+        return
+    before, after = _triage(session, raw), _triage(session, worse)
+    assert _urgency(after) >= _urgency(before)
+    # Every reason found before is still found after.
+    if before["referral"]:
+        rules_before = {r["rule"] for r in before["referral"]["reasons"]}
+        rules_after = {r["rule"] for r in after["referral"]["reasons"]}
+        assert rules_before - {"refer.see_doctor.no_likely_muscle"} <= rules_after
+
+
+@SETTINGS
+@given(raw=raw_cases, data=st.data())
+def test_order_of_list_items_never_matters(raw: dict[str, Any], data: st.DataObject,
+                                           session: TriageSession) -> None:
+    shuffled = {key: data.draw(st.permutations(value)) if isinstance(value, list) else value
+                for key, value in raw.items()}
+    assert _triage(session, shuffled) == _triage(session, raw)
+
+
+@SETTINGS
+@given(raw=raw_cases)
+def test_same_case_same_result(raw: dict[str, Any], session: TriageSession) -> None:
+    first = _triage(session, raw)
+    assert _triage(session, raw) == first
+    assert _triage(TriageSession(session.kb), raw) == first
+
+
+@SETTINGS
+@given(raw=raw_cases)
+def test_disposition_is_the_most_urgent_reason(raw: dict[str, Any], session: TriageSession) -> None:
+    result = _triage(session, raw)
+    if result["disposition"] == "self_care":
+        assert result["referral"] is None
+        assert result["likely_muscles"], "self-care needs a recognised muscle pattern"
+        assert result["recommendations"]
+    else:
+        urgencies = [Disposition(r["urgency"]).urgency for r in result["referral"]["reasons"]]
+        assert max(urgencies) == _urgency(result)
+        assert result["referral"]["urgency"] == result["disposition"]

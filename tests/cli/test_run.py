@@ -1,0 +1,93 @@
+"""`triage run` through click's CliRunner: every format and exit code."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from triage.cli import main
+from triage.knowledge import default_rules_dir
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+GOOD = ('{"id": "a", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],'
+        ' "red_flags": [], "conditions": []}\n'
+        '{"id": "b", "pain_sites": ["lower_back"], "red_flags": ["fever"], "conditions": []}\n')
+BAD = '{"id": "c", "pain_sites": ["lower_back"], "triggers": ["tenis_serve"], "red_flags": [], "conditions": []}\n'
+
+
+def _run(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, ["run", *args], input=input)
+
+
+def test_examples_run_in_order_and_exit_0() -> None:
+    files = sorted(str(p) for p in EXAMPLES.iterdir())
+    result = _run(*files, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    assert ids[:2] == ["clinic-a-tennis", "clinic-a-office"] and len(ids) == 11
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "yaml", "csv", "table"])
+def test_every_format_from_stdin(fmt: str) -> None:
+    result = _run("-", "--format", fmt, input=GOOD)
+    assert result.exit_code == 0
+    out = result.stdout
+    if fmt == "jsonl":
+        assert [json.loads(line)["disposition"] for line in out.splitlines()] == ["self_care", "urgent"]
+    elif fmt == "json":
+        assert [r["disposition"] for r in json.loads(out)] == ["self_care", "urgent"]
+    elif fmt == "yaml":
+        assert [r["disposition"] for r in yaml.safe_load(out)] == ["self_care", "urgent"]
+    elif fmt == "csv":
+        assert out.splitlines()[0].startswith("id,disposition,top_muscle")
+        assert out.splitlines()[2].startswith("b,urgent,")
+    else:
+        assert out.splitlines()[0].split()[:2] == ["CASE", "DISPOSITION"]
+        assert "piriformis" in out.splitlines()[1]
+
+
+def test_invalid_case_is_an_error_record_in_place_and_exit_1() -> None:
+    result = _run("-", "--format", "jsonl", input=GOOD + BAD + GOOD)
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a", "b", "c", "a", "b"]
+    assert records[2]["error"]["field"] == "triggers"
+    assert records[2]["error"]["did_you_mean"] == "tennis_serve"
+    assert "disposition" in records[3]
+    assert "did you mean 'tennis_serve'" in result.stderr
+
+
+def test_output_file_format_follows_its_extension(tmp_path: Path) -> None:
+    target = tmp_path / "results.json"
+    result = _run("-", "--output", str(target), input=GOOD)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert [r["id"] for r in json.loads(target.read_text())] == ["a", "b"]
+
+
+def test_missing_file_exits_2_before_anything_runs(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(GOOD)
+    result = _run(str(good), str(tmp_path / "missing.yaml"), "--format", "jsonl")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "missing.yaml: no such file" in result.stderr
+
+
+def test_broken_knowledge_base_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    (rules / "zz.yaml").write_text("rules:\n  - id: x.y\n    description: d\n    sources: [triage-policy]\n"
+                                   "    when: {pain_side: {is: middle}}\n    then: {derive: prolonged_sitting}\n")
+    result = _run("-", "--rules", str(rules), input=GOOD)
+    assert result.exit_code == 2
+    assert f"{rules / 'zz.yaml'}:5" in result.stderr and "did you mean" not in result.stdout
+    assert "unknown value 'middle' for pain_side" in result.stderr
+
+
+def test_bad_option_exits_2() -> None:
+    assert _run("-", "--format", "xml", input=GOOD).exit_code == 2

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from .casefiles import CaseRecord, check_readable, read_cases
+from .casefiles import CaseIds, CaseRecord, check_readable, read_cases
+from .errors import InputWarning
 from .results import ErrorRecord, Outcome
-from .session import TriageSession
 
 
 @dataclass
@@ -25,17 +25,15 @@ class BatchCounts:
             self.triaged += 1
 
 
-def read_all(paths: Iterable[str], input_format: str = "auto",
-             stdin: IO[str] | None = None) -> Iterator[CaseRecord]:
-    """The cases of every file in turn; every file is checked before the first is read."""
+def read_all(paths: Iterable[str], input_format: str = "auto", stdin: IO[str] | None = None,
+             on_warning: Callable[[InputWarning], None] | None = None) -> Iterator[CaseRecord]:
+    """The cases of every file in turn; every file is checked before the first is read.
+
+    ``on_warning`` receives warnings such as a case id used twice (both kept).
+    """
     paths = list(paths)
     for path in paths:
         check_readable(path)
+    ids = CaseIds(on_warning) if on_warning is not None else None
     for path in paths:
-        yield from read_cases(path, input_format, stdin)
-
-
-def triage_records(records: Iterable[CaseRecord], session: TriageSession) -> Iterator[Outcome]:
-    """Triage each case; invalid cases pass through as error records, in place."""
-    for record in records:
-        yield record if isinstance(record, ErrorRecord) else session.triage(record)
+        yield from read_cases(path, input_format, stdin, ids)

@@ -7,6 +7,7 @@ field, the bad value, what is allowed and, for near misses, a "did you mean".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,9 @@ class Case:
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _EMPTY_LIST_WORDS = {"none", "[]"}
+#: Numbers longer than this are shown as words: no answer needs them, and
+#: Python refuses to print integers of more than a few thousand digits.
+_MAX_DIGITS = 30
 
 
 def parse_case(raw: object, default_id: str, *, file: str | None = None,
@@ -147,6 +151,9 @@ def _parse_choice(spec: CaseField, value: Any, fail: Any) -> str:
 def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any) -> frozenset[str]:
     if from_text and isinstance(value, str):
         text = value.strip()
+        if text.lower() in _TRUE | _FALSE:
+            raise fail(spec.name, f"expected a list, got the yes/no answer {text!r}; "
+                       "name the values separated by ';', or write none", text, spec)
         items: list[Any] = [] if text.lower() in _EMPTY_LIST_WORDS else [
             part.strip() for part in text.split(";") if part.strip()]
     elif isinstance(value, list):
@@ -155,9 +162,12 @@ def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any) -> froz
         raise fail(spec.name, f"expected a list, got the yes/no answer {str(value).lower()}; "
                    "write the values as a list, e.g. [] for none", value, spec)
     else:
-        raise fail(spec.name, f"expected a list, got {_kind(value)}"
-                   + (f"; write [{value}]" if isinstance(value, str) and value in spec.values else ""),
-                   value, spec)
+        hint = ""
+        if isinstance(value, str) and value.strip() in spec.values:
+            hint = f"; write [{value.strip()}]"
+        elif isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            hint = "; write the values as a list, e.g. [] for none"
+        raise fail(spec.name, f"expected a list, got {_kind(value)}{hint}", value, spec)
     result = []
     for item in items:
         if not isinstance(item, str) or isinstance(item, bool):
@@ -175,19 +185,39 @@ def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any) -> froz
 def _parse_integer(spec: CaseField, value: Any, from_text: bool, fail: Any) -> int:
     number: Any = value
     if from_text and isinstance(value, str):
-        try:
-            number = int(value.strip())
-        except ValueError:
-            raise fail(spec.name, f"{value!r} is not a whole number", value, spec) from None
+        number = _number_from_text(value)
+        if number is None:
+            raise fail(spec.name, f"{_shown(value)!r} is not a whole number", value, spec)
     if isinstance(number, float) and number.is_integer():
         number = int(number)
     if isinstance(number, bool) or not isinstance(number, int):
-        raise fail(spec.name, f"expected a whole number, got {_kind(value)}", value, spec)
+        hint = ""
+        if isinstance(value, str) and _number_from_text(value) is not None:
+            hint = f"; write {value.strip()} without quotes"
+        raise fail(spec.name, f"expected a whole number, got {_kind(value)}{hint}", value, spec)
     too_low = spec.minimum is not None and number < spec.minimum
     too_high = spec.maximum is not None and number > spec.maximum
-    if too_low or too_high:
-        raise fail(spec.name, f"{number} is out of range", number, spec)
+    if too_low or too_high or abs(number) >= 10 ** _MAX_DIGITS:
+        shown = _shown(number)
+        raise fail(spec.name, f"{shown if isinstance(shown, int) else 'the number'} is out of range",
+                   number, spec)
     return number
+
+
+def _number_from_text(text: str) -> int | None:
+    """A whole number written as text (``40``, or ``40.0`` as spreadsheets export it)."""
+    text = text.strip()
+    if len(text) > _MAX_DIGITS:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def _kind(value: object) -> str:
@@ -198,7 +228,7 @@ def _kind(value: object) -> str:
     if isinstance(value, str):
         return f"the text {value!r}"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        return f"the number {_shown(value)}"
     if isinstance(value, (list, tuple)):
         return "a list"
     if isinstance(value, Mapping):
@@ -208,7 +238,13 @@ def _kind(value: object) -> str:
 
 def _shown(value: object) -> object:
     """The bad value as plain data, short enough for an error record."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value[:200] if isinstance(value, str) else value
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and infinity have no JSON spelling
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** _MAX_DIGITS:
+        return "a number too large to show"
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
     return _kind(value)
 

@@ -10,18 +10,20 @@ raise :class:`~triage.errors.InputFileError` with the file and line.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from .case import Case, parse_case
-from .errors import CaseError, InputFileError, Location
+from .errors import CaseError, InputFileError, InputWarning, Location
 from .results import ErrorRecord
 from .vocabulary import CASE_FIELDS, did_you_mean
 from .yamlio import YamlList, iter_yaml_documents
@@ -32,6 +34,8 @@ _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "json
 STDIN = "-"
 #: JSON nested deeper than this is refused (no case needs more than 2 levels).
 MAX_JSON_DEPTH = 32
+#: A JSON Lines line longer than this is one bad case (a real case is under 2 KB).
+MAX_LINE = 1_000_000
 
 CaseRecord = Case | ErrorRecord
 
@@ -55,7 +59,12 @@ def check_readable(path: str) -> None:
 
 
 def detect_format(path: str, sample: str) -> str:
-    """The input format of ``path``: by extension, else by its first character."""
+    """The input format of ``path``: by extension, else by its content.
+
+    ``[`` starts JSON, ``{`` JSON Lines (or JSON if the first line is not a
+    whole object), a first line of field names and commas a CSV header;
+    anything else is read as YAML.
+    """
     by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
     if by_extension:
         return by_extension
@@ -65,6 +74,9 @@ def detect_format(path: str, sample: str) -> str:
     if head.startswith("{"):
         first_line = head.splitlines()[0] if head else ""
         return "jsonl" if _is_json_object(first_line) else "json"
+    first_line = head.splitlines()[0] if head else ""
+    if "," in first_line and all(column.strip() in CASE_FIELDS for column in first_line.split(",")):
+        return "csv"
     return "yaml"
 
 
@@ -75,29 +87,120 @@ def _is_json_object(line: str) -> bool:
         return False
 
 
-def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = None) -> Iterator[CaseRecord]:
-    """Yield the cases of one file (``-`` = standard input) in order."""
+class CaseIds:
+    """Notices a case id used twice, across all the files of a batch.
+
+    Both cases are kept; ``warn`` receives an :class:`InputWarning` for the
+    second. Memory stays flat however long the batch: every written id goes
+    into a fixed-size Bloom filter, and only the first ``EXACT_IDS`` ids are
+    also kept with their place, to say where an id was first seen. Default
+    ids (``name#n``) can only clash when two files share a base name, which
+    is noticed once per file.
+    """
+
+    EXACT_IDS = 50_000
+    BLOOM_BITS = 1 << 26  # 8 MiB: under one false alarm in a million ids up to a million ids
+    BLOOM_HASHES = 6
+
+    def __init__(self, warn: Callable[[InputWarning], None]) -> None:
+        self._warn = warn
+        self._first: dict[str, tuple[str, int]] = {}
+        self._bloom = bytearray(self.BLOOM_BITS // 8)
+        self._files: dict[str, str] = {}
+        self._clashes_with: str | None = None
+
+    def start_file(self, name: str) -> None:
+        """Note that the cases of file ``name`` come next."""
+        base = Path(name).name
+        self._clashes_with = self._files.get(base)
+        self._files.setdefault(base, name)
+
+    def check(self, case_id: str, name: str, n: int) -> None:
+        """Record that case ``n`` of file ``name`` has ``case_id``; warn if seen before."""
+        if case_id == _default_id(name, n):
+            if self._clashes_with is not None:
+                self._warn(InputWarning(Location(name, case=case_id), (
+                    f"cases without an id get the same default ids ({Path(name).name}#n) as "
+                    f"those of {self._clashes_with}; both are kept, give them ids to tell them apart")))
+                self._clashes_with = None
+            return
+        if not self._remember(case_id):
+            if len(self._first) < self.EXACT_IDS:
+                self._first[case_id] = (name, n)
+            return
+        first = self._first.get(case_id)
+        where = f"case {first[1]} of {first[0]}" if first else "an earlier case"
+        self._warn(InputWarning(Location(name, case=case_id),
+                                f"the id {case_id!r} is also {where}; both cases are kept"))
+
+    def _remember(self, case_id: str) -> bool:
+        """Set the id's bits; True if they were all set already (seen before)."""
+        digest = hashlib.blake2b(case_id.encode(), digest_size=16).digest()
+        h1, h2 = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little") | 1
+        seen = True
+        for i in range(self.BLOOM_HASHES):
+            bit = (h1 + i * h2) % self.BLOOM_BITS
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if not self._bloom[byte] & mask:
+                seen = False
+                self._bloom[byte] |= mask
+        return seen
+
+
+def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = None,
+               ids: CaseIds | None = None) -> Iterator[CaseRecord]:
+    """Yield the cases of one file (``-`` = standard input) in order.
+
+    ``ids``, if given, is told every case's id (to warn about duplicates).
+    """
     name = display_name(path)
     check_readable(path)
     try:
         stream = _open(path, stdin)
     except OSError as exc:
         raise InputFileError(f"cannot read the file: {exc.strerror or exc}", Location(name)) from None
+    count = 0
+    if ids is not None:
+        ids.start_file(name)
     with contextlib.nullcontext(stream) if path == STDIN else stream:
-        head = stream.read(4096)
-        # A pipe cannot be rewound, so the sniffed sample is put back in front.
-        source = _Peekable(stream, head)
-        fmt = detect_format(path, head) if input_format == "auto" else input_format
-        count = 0
         try:
+            head = stream.read(4096)
+            # A pipe cannot be rewound, so the sniffed sample is put back in front.
+            source = _Peekable(stream, head)
+            fmt = detect_format(path, head) if input_format == "auto" else input_format
             for record in _READERS[fmt](source, name):
                 count += 1
+                if ids is not None:
+                    ids.check(record.id, name, count)
                 yield record
         except UnicodeDecodeError as exc:
+            line = None if path == STDIN else _undecodable_line(path)
             raise InputFileError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
-                                 "cannot be decoded); save it as UTF-8", Location(name)) from None
+                                 "cannot be decoded); save it as UTF-8", Location(name, line)) from None
+        except OSError as exc:
+            raise InputFileError(f"cannot read the file: {exc.strerror or exc}", Location(name)) from None
     if count == 0:
         raise InputFileError(f"no cases in {name}", Location(name))
+
+
+def _undecodable_line(path: str) -> int | None:
+    """The line of the first byte of ``path`` that is not UTF-8 (read again, in chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    try:
+        with open(path, "rb") as raw:
+            while chunk := raw.read(65536):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    return line + chunk.count(b"\n", 0, max(exc.start, 0))
+                line += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return line  # a character cut short at the very end
+    except OSError:
+        return None
+    return None
 
 
 class _Peekable(io.TextIOBase):
@@ -117,16 +220,19 @@ class _Peekable(io.TextIOBase):
         return self._stream.read(size)
 
     def readline(self, size: int | None = -1) -> str:
-        if self._head:
-            if "\n" in self._head:
-                line, _, self._head = self._head.partition("\n")
-                return line + "\n"
-            return self._head_rest() + self._stream.readline()
-        return self._stream.readline()
-
-    def _head_rest(self) -> str:
-        out, self._head = self._head, ""
-        return out
+        limit = size if size is not None and size >= 0 else None
+        if not self._head:
+            return self._stream.readline(-1 if limit is None else limit)
+        newline = self._head.find("\n")
+        cut = newline + 1 if newline >= 0 else len(self._head)
+        if limit is not None:
+            cut = min(cut, limit)
+        out, self._head = self._head[:cut], self._head[cut:]
+        if self._head or out.endswith("\n"):
+            return out
+        if limit is None:
+            return out + self._stream.readline()
+        return out + self._stream.readline(limit - len(out)) if limit > len(out) else out
 
     def __iter__(self) -> Iterator[str]:
         while line := self.readline():
@@ -222,10 +328,16 @@ def _read_json(stream: IO[str], name: str) -> Iterator[CaseRecord]:
 
 def _read_jsonl(stream: IO[str], name: str) -> Iterator[CaseRecord]:
     n = 0
-    for line_number, line in enumerate(stream, start=1):
+    for line_number, line in enumerate(_bounded_lines(stream), start=1):
         if not line.strip():
             continue
         n += 1
+        if len(line) > MAX_LINE:
+            where = Location(name, line_number, _default_id(name, n))
+            yield ErrorRecord(_default_id(name, n), CaseError(
+                f"the line is longer than {MAX_LINE} characters; no case is that long",
+                where, value=line[:200]))
+            continue
         try:
             raw = _parse_json(line, name, line_number)
         except InputFileError as exc:
@@ -236,10 +348,46 @@ def _read_jsonl(stream: IO[str], name: str) -> Iterator[CaseRecord]:
         yield _case_or_error(raw, name, n, line_number)
 
 
+def _bounded_lines(stream: IO[str]) -> Iterator[str]:
+    """The lines of ``stream``; a line over ``MAX_LINE`` is cut there and the rest skipped.
+
+    Memory stays bounded whatever the input: a multi-gigabyte line without a
+    newline is never held whole.
+    """
+    while line := stream.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE and not line.endswith("\n"):
+            while (rest := stream.readline(MAX_LINE)) and not rest.endswith("\n"):
+                pass
+        yield line
+
+
+class _LineCounter:
+    """The lines of a stream, counting them (the csv module's count lags on errors)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.count += 1
+            yield line
+
+
 def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+    lines = _LineCounter(_bounded_lines(stream))
+    # strict: an unclosed quote is an error, not a field that swallows the file.
+    reader = csv.DictReader(lines, strict=True)
+    try:
+        header = [column.strip() for column in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise InputFileError(f"invalid CSV: {exc}", Location(name, lines.count)) from None
+    reader.fieldnames = header
+    seen: set[str] = set()
     for column in header:
+        if column in seen:
+            raise InputFileError(f"the column {column!r} appears twice in the header", Location(name, 1))
+        seen.add(column)
         if column not in CASE_FIELDS:
             hint = did_you_mean(column, list(CASE_FIELDS))
             raise InputFileError(f"unknown column {column!r}" + (f"; did you mean {hint!r}?" if hint else "")
@@ -248,18 +396,20 @@ def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
     try:
         for row in reader:
             n += 1
-            line = reader.line_num
+            line = lines.count
             extra = row.pop(None, None)  # type: ignore[call-overload]
             if extra:
-                where = Location(name, line, _default_id(name, n))
-                yield ErrorRecord(_default_id(name, n), CaseError(
+                given = (row.get("id") or "").strip()
+                case_id = given or _default_id(name, n)
+                where = Location(name, line, case_id)
+                yield ErrorRecord(case_id, CaseError(
                     f"the row has {len(header) + len(extra)} cells but the header has {len(header)}",
                     where, value=";".join(extra)))
                 continue
             cells = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
             yield _case_or_error(cells, name, n, line, from_text=True)
     except csv.Error as exc:
-        raise InputFileError(f"invalid CSV: {exc}", Location(name, reader.line_num)) from None
+        raise InputFileError(f"invalid CSV: {exc}", Location(name, lines.count)) from None
 
 
 _READERS = {"yaml": _read_yaml, "json": _read_json, "jsonl": _read_jsonl, "csv": _read_csv}

@@ -1,7 +1,8 @@
 """One exception hierarchy; every error carries where it happened.
 
 The library raises these and never prints; the CLI turns them into messages
-and exit codes in one place (``triage.cli.errors``).
+and exit codes in one place (``triage.cli.common.reports_errors``). Warnings
+are data too (:class:`InputWarning`), handed to a callback for the caller to show.
 """
 
 from __future__ import annotations
@@ -46,6 +47,28 @@ class InputFileError(TriageError):
     """A case file cannot be read or parsed at all (nothing in it can run)."""
 
 
+class OutputFileError(TriageError):
+    """The results cannot be written where they were asked to go."""
+
+
+class InterruptedRun(TriageError):
+    """The run was interrupted (Ctrl-C); ``done`` cases were written.
+
+    ``partial`` is the file holding those results (only complete records), or
+    ``None`` when they went to standard output.
+    """
+
+    def __init__(self, done: int, partial: str | None) -> None:
+        noun = "case was" if done == 1 else "cases were"
+        kept = f"; the results so far are in {partial}" if partial else ""
+        super().__init__(f"interrupted: {done} {noun} done{kept}", Location(partial))
+        self.done = done
+        self.partial = partial
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class CaseError(TriageError):
     """One case is invalid; the other cases of the batch still run."""
 
@@ -55,6 +78,17 @@ class CaseError(TriageError):
         self.value = value
         self.allowed = allowed
         self.suggestion = suggestion
+
+
+@dataclass(frozen=True)
+class InputWarning:
+    """Something suspicious in the input that does not stop any case (e.g. a duplicate id)."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}"
 
 
 @dataclass(frozen=True)

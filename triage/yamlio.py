@@ -69,6 +69,7 @@ class YamlList(list):
         self.item_lines: list[int] = []
 
     def line_of(self, index: int) -> int:
+        """The line of item ``index`` if it was read from YAML, else the list's line."""
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
@@ -104,6 +105,17 @@ class _SafeMarkedLoader(Composer, _Parser, SafeConstructor, Resolver):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML lets a few scalars escape as plain ValueErrors (a date like
+        # 2020-13-45, an integer longer than Python's digit limit).
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            text = node.value if isinstance(node.value, str) else node.tag
+            shown = text if len(text) <= 40 else text[:39] + "…"
+            raise _RefusedYaml(None, None, f"cannot read the value {shown!r}: {exc}",
+                               node.start_mark) from None
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Iterator[YamlMap]:
         data = YamlMap()

@@ -12,7 +12,8 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exit codes of the contract: 0 all triaged, 1 some cases invalid, 2 nothing could run.
+#: Exit codes of the contract: 0 all triaged, 1 some cases invalid, 2 nothing could run,
+#: 130 interrupted (128 + SIGINT, as shells report it).
 EXIT_OK, EXIT_INVALID_CASES, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -24,6 +25,11 @@ def rules_option(function: F) -> F:
         help="Knowledge-base folder (default: the bundled rules/).")(function)
 
 
+def echo_warning(warning: Any) -> None:
+    """Show a library warning (an :class:`~triage.errors.InputWarning`) on stderr."""
+    click.echo(f"triage: {warning}", err=True)
+
+
 def load_session(rules_dir: Path | None) -> Any:
     """A triage session on the chosen knowledge base (errors handled by ``reports_errors``)."""
     from ..session import TriageSession
@@ -32,13 +38,22 @@ def load_session(rules_dir: Path | None) -> Any:
 
 
 def reports_errors(function: F) -> F:
-    """Turn library errors into a message on stderr and the contract's exit code."""
-    from ..errors import KnowledgeBaseError, TriageError
+    """Turn library errors into a message on stderr and the contract's exit code.
+
+    The one place errors become exit codes: a broken knowledge base lists
+    every problem (file:line) and exits 2; any other library error is one
+    line naming its file, line, case and field where known, exit 2; Ctrl-C
+    says how many cases were done and where they are, exit 130.
+    """
+    from ..errors import InterruptedRun, KnowledgeBaseError, TriageError
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
+        except InterruptedRun as exc:
+            click.echo(f"triage: {exc}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except KnowledgeBaseError as exc:
             for problem in exc.problems:
                 click.echo(f"triage: {problem}", err=True)

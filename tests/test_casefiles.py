@@ -1,0 +1,241 @@
+"""Reading case files: every format, byte-order marks and CRLF, bad files, streaming, fuzzing."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage.batch import read_all
+from triage.case import Case
+from triage.casefiles import MAX_LINE, CaseIds, read_cases
+from triage.errors import InputFileError, InputWarning
+from triage.results import ErrorRecord
+
+VALID = {
+    "yaml": "- id: a\n  pain_sites: [lower_back]\n  red_flags: []\n  conditions: []\n"
+            "- id: b\n  pain_sites: [hip]\n  red_flags: [fever]\n  conditions: []\n",
+    "json": '[{"id": "a", "pain_sites": ["lower_back"], "red_flags": [], "conditions": []},\n'
+            ' {"id": "b", "pain_sites": ["hip"], "red_flags": ["fever"], "conditions": []}]\n',
+    "jsonl": '{"id": "a", "pain_sites": ["lower_back"], "red_flags": [], "conditions": []}\n'
+             '{"id": "b", "pain_sites": ["hip"], "red_flags": ["fever"], "conditions": []}\n',
+    "csv": "id,pain_sites,red_flags,conditions\na,lower_back,none,none\nb,hip,fever,[]\n",
+}
+
+
+def write(tmp_path: Path, name: str, data: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", sorted(VALID))
+@pytest.mark.parametrize("bom", [False, True])
+@pytest.mark.parametrize("crlf", [False, True])
+def test_bom_and_crlf_simply_work(tmp_path: Path, fmt: str, bom: bool, crlf: bool) -> None:
+    text = VALID[fmt].replace("\n", "\r\n") if crlf else VALID[fmt]
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    for path in (write(tmp_path, f"cases.{fmt}", data), write(tmp_path, "no-extension", data)):
+        records = list(read_cases(path))
+        assert [r.id for r in records] == ["a", "b"], path
+        assert all(isinstance(r, Case) for r in records)
+
+
+@pytest.mark.parametrize("fmt", sorted(VALID))
+def test_standard_input_with_a_bom(fmt: str) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbf" + VALID[fmt].replace("\n", "\r\n").encode()))
+    assert [r.id for r in read_cases("-", stdin=stdin)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("name", "data", "fragment", "line"), [
+    ("empty.yaml", "", "no cases in", None),
+    ("comments.yaml", "# nothing\n", "no cases in", None),
+    ("empty.json", "[]", "no cases in", None),
+    ("blank.jsonl", "\n\n", "no cases in", None),
+    ("header.csv", "id,pain_sites\n", "no cases in", None),
+    ("latin1.yaml", b"pain_sites: [lower_back]\n# caf\xe9\n", "is not UTF-8", 2),
+    ("utf16.json", "[]".encode("utf-16"), "is not UTF-8", 1),
+    ("bad.json", '{"a": 1,\n "b": }', "invalid JSON", 2),
+    ("bad.yaml", "a: [1\nb: 2\n", "invalid YAML", 2),
+    ("bad.csv", 'id,age\n"x,1\n', "invalid CSV", 2),
+    ("bad-header.csv", "id,agee\n", "did you mean 'age'", 1),
+    ("twice.csv", "id,age,age\n", "appears twice", 1),
+])
+def test_bad_files_raise_with_file_and_line(tmp_path: Path, name: str, data: str | bytes,
+                                            fragment: str, line: int | None) -> None:
+    path = write(tmp_path, name, data)
+    with pytest.raises(InputFileError) as info:
+        list(read_cases(path))
+    assert fragment in info.value.message
+    assert info.value.location.file == path
+    assert info.value.location.line == line
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="no such file"):
+        list(read_cases(str(tmp_path / "nope.yaml")))
+    with pytest.raises(InputFileError, match="is a directory"):
+        list(read_cases(str(tmp_path)))
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "secret.yaml", VALID["yaml"])
+    os.chmod(path, 0)
+    with pytest.raises(InputFileError, match="permission denied"):
+        list(read_cases(path))
+
+
+def test_every_file_is_checked_before_any_case_is_read(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", VALID["yaml"])
+    records = read_all([good, str(tmp_path / "missing.yaml")])
+    with pytest.raises(InputFileError, match="missing.yaml"):
+        next(records)
+
+
+def test_a_broken_json_line_is_one_error_record(tmp_path: Path) -> None:
+    lines = VALID["jsonl"].splitlines()
+    path = write(tmp_path, "c.jsonl", "\n".join([lines[0], '{"id": "x", ', "x" * (MAX_LINE + 10), lines[1]]))
+    records = list(read_cases(path))
+    assert [type(r).__name__ for r in records] == ["Case", "ErrorRecord", "ErrorRecord", "Case"]
+    assert records[1].error.location.line == 2 and "invalid JSON" in records[1].error.message
+    assert records[2].error.location.line == 3 and "longer than" in records[2].error.message
+
+
+def test_csv_extra_cells_are_an_error_record_with_the_row_id(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "id,pain_sites,red_flags,conditions\nz,hip,none,none,extra\n")
+    (record,) = read_cases(path)
+    assert isinstance(record, ErrorRecord) and record.id == "z"
+    assert record.error.location.line == 2
+
+
+def test_duplicate_ids_are_warnings_and_both_cases_are_kept(tmp_path: Path) -> None:
+    first = write(tmp_path, "a.yaml", VALID["yaml"])
+    second = write(tmp_path, "b.jsonl", VALID["jsonl"])
+    warnings: list[InputWarning] = []
+    records = list(read_all([first, second], on_warning=warnings.append))
+    assert [r.id for r in records] == ["a", "b", "a", "b"]
+    assert [str(w.location.case) for w in warnings] == ["a", "b"]
+    assert "is also case 1 of" in warnings[0].message and "both cases are kept" in warnings[0].message
+    assert warnings[0].location.file == second
+
+
+def test_duplicate_ids_are_noticed_past_the_exact_index_in_fixed_memory() -> None:
+    warnings: list[InputWarning] = []
+    ids = CaseIds(warnings.append)
+    count = CaseIds.EXACT_IDS + 1000
+    for n in range(1, count + 1):
+        ids.check(f"case-{n}", "a.jsonl", n)
+    assert warnings == []
+    ids.check("case-7", "b.jsonl", 1)
+    ids.check(f"case-{count}", "b.jsonl", 2)
+    assert [w.message for w in warnings] == [
+        "the id 'case-7' is also case 7 of a.jsonl; both cases are kept",
+        f"the id 'case-{count}' is also an earlier case; both cases are kept"]
+
+
+def test_default_ids_clash_only_for_files_with_the_same_name(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    case = "pain_sites: [hip]\nred_flags: []\nconditions: []\n"
+    paths = [write(tmp_path, "x/c.yaml", case), write(tmp_path, "y/c.yaml", case),
+             write(tmp_path, "c.jsonl", '{"pain_sites": ["hip"], "red_flags": [], "conditions": []}\n')]
+    warnings: list[InputWarning] = []
+    assert [r.id for r in read_all(paths, on_warning=warnings.append)] == ["c.yaml#1", "c.yaml#1", "c.jsonl#1"]
+    assert len(warnings) == 1 and "same default ids" in warnings[0].message
+
+
+class EndlessCases(io.TextIOBase):
+    """A stream that never ends: reading it whole would never finish."""
+
+    def __init__(self, head: str, repeat: str) -> None:
+        self._pending = head
+        self._repeat = repeat
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _take(self, count: int) -> str:
+        while len(self._pending) < count:
+            self._pending += self._repeat * 100
+        out, self._pending = self._pending[:count], self._pending[count:]
+        self.served += len(out)
+        return out
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            raise AssertionError("the whole stream was asked for")
+        return self._take(size)
+
+    def readline(self, size: int | None = -1) -> str:
+        self._take(0)
+        end = self._pending.find("\n") + 1
+        while end == 0:
+            self._pending += self._repeat
+            end = self._pending.find("\n") + 1
+        return self._take(end if size is None or size < 0 else min(end, size))
+
+
+CASE_JSON = '{"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}\n'
+
+
+@pytest.mark.parametrize(("fmt", "head", "repeat"), [
+    ("jsonl", "", CASE_JSON),
+    ("csv", "pain_sites,red_flags,conditions\n", "lower_back,none,none\n"),
+    ("yaml", "", "---\npain_sites: [lower_back]\nred_flags: []\nconditions: []\n"),
+])
+def test_streams_are_read_case_by_case(session: Any, fmt: str, head: str, repeat: str) -> None:
+    stream = EndlessCases(head, repeat)
+    records = read_cases("-", fmt, stdin=stream)
+    first = next(records)
+    assert session.triage(first).id == "stdin#1"  # a result before the input is read through
+    for _ in range(2000):
+        next(records)
+    # 2,000 cases are about 130 KB; what was read stays within a few read-ahead buffers.
+    assert stream.served < 2 * 1024 * 1024
+
+
+FORMATS = ["auto", "yaml", "json", "jsonl", "csv"]
+FRAGMENTS = st.sampled_from([
+    "id", "age", "pain_sites", "red_flags", "conditions", "lower_back", "fever", "none", "[]", "{", "}",
+    "[", "]", ":", ",", ";", '"', "'", "\n", "\r\n", "-", "---", "&a", "*a", "!!python/name:os.system",
+    "!!binary", "!!set", "nan", "1e999", "1" * 40, "yes", "no", "~", "\t", " ", "#", "\ufeff", "\x00",
+])
+TEXTS = st.text() | st.lists(FRAGMENTS, max_size=40).map("".join)
+
+
+def triage_all(records: Any, session: Any) -> None:
+    for record in records:
+        if isinstance(record, Case):
+            session.triage(record)
+        else:
+            assert isinstance(record, ErrorRecord) and record.error.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXTS, fmt=st.sampled_from(FORMATS))
+def test_any_text_gives_results_or_a_clean_error(session: Any, text: str, fmt: str) -> None:
+    try:
+        triage_all(read_cases("-", fmt, stdin=io.StringIO(text)), session)
+    except InputFileError as error:
+        assert error.location.file == "stdin" and error.message
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary() | TEXTS.map(lambda t: t.encode("utf-8", "surrogatepass")),
+       suffix=st.sampled_from([".yaml", ".json", ".jsonl", ".csv", ""]))
+def test_any_bytes_in_a_file_give_results_or_a_clean_error(session: Any, data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"fuzz{suffix}"
+        path.write_bytes(data)
+        try:
+            triage_all(read_cases(str(path)), session)
+        except InputFileError as error:
+            assert error.location.file == str(path) and error.message

@@ -14,17 +14,26 @@ Firing order is salience first (from the data), then the rule's position in
 the knowledge base (file name, then place in the file). That tie-break is
 folded into experta's salience so that the order never depends on hashing or
 on which process runs the case.
+
+Speed (issue 6): ``TriageEngine`` keeps experta's RETE network, agenda and
+depth strategy, and overrides a few of experta's internals with versions that
+skip work which cannot change what fires or in which order: token copies and
+log formatting nobody reads, walks over idle nodes, signature inspection on
+every reset. Each override says why it is equivalent;
+``tests/test_performance_semantics.py`` checks the results against experta's
+unmodified machinery.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._experta import (AS, EXISTS, NOT, Agenda, ConflictSetNode, DepthStrategy, Fact, FactList,
-                       KnowledgeEngine, P, ReteMatcher, Rule, watchers)
+from ._experta import (AS, EXISTS, NOT, Agenda, ChildNode, DepthStrategy, Fact, FactList,
+                       FeatureCheck, FeatureTesterNode, KnowledgeEngine, NoMemory, P, ReteMatcher,
+                       Rule, Token, TypeCheck, watchers)
 from .case import Case
 from .conditions import Condition
 from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule
@@ -33,6 +42,18 @@ from .vocabulary import CASE_FIELDS, MUSCLES
 
 class CaseFacts(Fact):
     """All answers of the case under triage (lists as frozensets, unknown = None)."""
+
+    @classmethod
+    def of(cls, case: Case) -> CaseFacts:
+        """The fact for ``case``.
+
+        experta's ``Fact`` passes each value through ``freeze()``, which
+        rebuilds every frozenset item by item; a case's values are already
+        frozensets and scalars, which ``freeze()`` would return unchanged.
+        """
+        fact = cls()
+        dict.update(fact, case_fact_fields(case))
+        return fact
 
 
 class Derived(Fact):
@@ -76,20 +97,30 @@ class _Matcher(ReteMatcher):
       activations; asking an empty one returns two empty sets.
     - ``reset`` wipes each node's memory once, from a flat list, instead of
       walking every path of the network (shared nodes were wiped repeatedly).
+    - New facts enter the network as :class:`_Token` s, whose copies skip
+      re-validation; alpha nodes copy a token only when their test adds
+      bindings to it (see :class:`_AlphaNode`).
     """
 
     def __init__(self, engine: KnowledgeEngine) -> None:
         super().__init__(engine)
+        nodes = _all_nodes(self.root_node)
+        _AlphaNode.adopt(nodes)
         self._conflict_sets = self._get_conflict_set_nodes()
-        self._memories = _nodes_with_memory(self.root_node)
+        self._memories = [node for node in nodes if type(node)._reset is not NoMemory._reset]
 
     def changes(self, adding: list[Fact] | None = None,
                 deleting: list[Fact] | None = None) -> tuple[list[Any], list[Any]]:
-        root = self.root_node
+        children = self.root_node.children
+        # What experta's BusNode.remove and BusNode.add do, with cheaper tokens.
         for fact in deleting or ():
-            root.remove(fact)
+            token = _Token.invalid(fact)
+            for child in children:
+                child.callback(token)
         for fact in adding or ():
-            root.add(fact)
+            token = _Token.valid(fact)
+            for child in children:
+                child.callback(token)
         added: list[Any] = []
         removed: list[Any] = []
         for node in self._conflict_sets:
@@ -104,29 +135,104 @@ class _Matcher(ReteMatcher):
             node._reset()
 
 
-def _nodes_with_memory(root: Any) -> list[Any]:
-    """Every node of the network below ``root`` that keeps memory, each once, parents first."""
+def _all_nodes(root: Any) -> list[Any]:
+    """Every node of the network from ``root`` down, each once."""
     seen: dict[int, Any] = {}
     pending = [root]
     while pending:
         node = pending.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        pending.extend(child.node for child in reversed(node.children))
-    return [node for node in seen.values() if not _has_no_memory(node)]
+        if id(node) not in seen:
+            seen[id(node)] = node
+            pending.extend(child.node for child in node.children)
+    return list(seen.values())
 
 
-def _has_no_memory(node: Any) -> bool:
-    return type(node)._reset is _NO_MEMORY_RESET
+class _Token(Token):
+    """experta's token, copied without re-validating what a valid token already holds."""
+
+    def copy(self) -> _Token:
+        return tuple.__new__(type(self), (self.tag, self.data.copy(), self.context.copy()))
+
+
+class _AlphaNode(FeatureTesterNode):
+    """experta's alpha (feature tester) node without its defensive token copies.
+
+    experta copies the token on entry to every node, because a test may add
+    bindings to the token's context. Most tests only say yes or no, and every
+    node that keeps or changes a token (joins, conflict sets) copies it on
+    entry anyway, so this node copies only when its test returns bindings.
+    Type tests and tests of one named field are called directly (the same
+    lookup and check experta's ``TypeCheck`` and ``FeatureCheck`` make).
+    The tests, the binding rules and the order children are told are
+    experta's; only the MATCH and MATCHER watchers' debug lines are not written.
+    """
+
+    test: Callable[[Any], Any]
+
+    def activate(self, token: Any) -> None:
+        if len(token.data) != 1:
+            raise ValueError("an alpha node tests one fact")
+        (fact,) = token.data
+        match = self.test(fact)
+        if not match:
+            return
+        if isinstance(match, Mapping):
+            token = token.copy()
+            context = token.context
+            for key, value in match.items():
+                if isinstance(key, tuple):  # a negated binding
+                    if key[1] in context and context[key[1]] == value:
+                        return
+                else:
+                    if context.get(key, value) != value:
+                        return
+                    if (False, key) in context and context[(False, key)] == value:
+                        return
+            context.update(match)
+        for child in self.children:
+            child.callback(token)
+
+    @classmethod
+    def adopt(cls, nodes: list[Any]) -> None:
+        """Turn experta's feature tester nodes among ``nodes`` into this class, in place."""
+        for node in nodes:
+            if type(node) is FeatureTesterNode:
+                node.__class__ = cls
+                node.test = _direct_test(node.matcher)
+        # Parents hold bound ``activate`` methods; rebind them to the new class.
+        for node in nodes:
+            node.children = [ChildNode(child.node, child.node.activate)
+                             if isinstance(child.node, cls) else child
+                             for child in node.children]
+
+
+def _direct_test(check: Any) -> Callable[[Any], Any]:
+    """``check`` as a plain function of the fact, for the checks our rules compile to."""
+    if isinstance(check, TypeCheck):
+        fact_type = check.fact_type
+        return lambda fact: type(fact) == fact_type  # noqa: E721 (experta's exact test)
+    what = getattr(check, "what", None)
+    if (isinstance(check, FeatureCheck) and isinstance(what, str) and "__" not in what
+            and not what.isnumeric()):
+        compare, expected = check.check, check.expected
+
+        def field_test(fact: Any) -> Any:
+            try:
+                value = fact[what]
+            except (IndexError, KeyError, TypeError):
+                return False
+            return compare(value, expected)
+
+        return field_test
+    return check
 
 
 class _Strategy(DepthStrategy):
     """experta's depth strategy without the ``lru_cache`` on ``get_key``.
 
-    The key is a pure function of the activation; caching it cost more in
-    hashing activations than computing it, and kept the last 128 activations
-    (and their facts) alive between cases.
+    The key is a pure function of the activation: hashing an activation for
+    the cache costs more than computing the key, and the cache kept the last
+    128 activations (and their facts) alive from one case to the next.
     """
 
     def get_key(self, activation: Any) -> tuple[Any, list[int]]:
@@ -197,7 +303,7 @@ class TriageEngine(KnowledgeEngine):
         """Triage one case; return the facts the engine holds at the end."""
         self.reset()
         self.firings = []
-        self.declare(CaseFacts(**case_fact_fields(case)))
+        self.declare(CaseFacts.of(case))
         self.run()
         return list(self.facts.values())
 
@@ -219,11 +325,12 @@ def case_fact_fields(case: Case) -> dict[str, Any]:
     return {name: case.value(name) for name in CASE_FIELDS if name != "id"}
 
 
-def build_engine(kb: KnowledgeBase) -> TriageEngine:
-    """Compile ``kb`` into a fresh engine (a new class each time).
+def build_engine(kb: KnowledgeBase, base: type[TriageEngine] = TriageEngine) -> TriageEngine:
+    """Compile ``kb`` into a fresh engine (a new class each time, derived from ``base``).
 
     experta keeps rules as class attributes bound to the last instance that
-    looked them up, so every engine gets a class of its own.
+    looked them up, so every engine gets a class of its own. ``base`` lets
+    tests compile the same rules onto experta's unmodified machinery.
     """
     count = len(kb.rules)
     namespace: dict[str, Any] = {"__doc__": f"Engine compiled from {kb.directory} ({kb.version})"}
@@ -232,7 +339,7 @@ def build_engine(kb: KnowledgeBase) -> TriageEngine:
         # The position tie-break keeps firing order stable (see module docstring).
         experta_rule = Rule(*_patterns(rule), salience=(rule.salience, count - index))(action)
         namespace[f"rule_{index:03d}"] = experta_rule
-    engine_class = type("CompiledTriageEngine", (TriageEngine,), namespace)
+    engine_class = type("CompiledTriageEngine", (base,), namespace)
     return engine_class()
 
 

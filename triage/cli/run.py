@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors, rules_option
+from .common import (EXIT_INVALID_CASES, EXIT_OK, echo_warning, load_session, reports_errors,
+                     rules_option)
 
 _INPUT_FORMATS = ("auto", "yaml", "json", "jsonl", "csv")
 _OUTPUT_FORMATS = ("jsonl", "json", "yaml", "csv", "table")
@@ -30,35 +31,34 @@ def default_format(output: Path | None) -> str:
               help="Write results to this file instead of standard output.")
 @click.option("--input-format", type=click.Choice(_INPUT_FORMATS), default="auto", show_default=True,
               help="Format of the case files (auto: by extension, else by content).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes (default: the number of CPUs; 1 = in this process).")
 @rules_option
 @reports_errors
 def run_command(files: tuple[str, ...], output_format: str | None, output: Path | None,
-                input_format: str, rules_dir: Path | None) -> None:
+                input_format: str, workers: int | None, rules_dir: Path | None) -> None:
     """Triage case files (YAML, JSON, JSON Lines, CSV; - for stdin).
 
     Results come in input order; an invalid case becomes an error record in
-    its place while the others are triaged. Exit status: 0 every case
-    triaged, 1 some cases invalid, 2 nothing could run.
+    its place while the others are triaged. With --output the file appears
+    only when the run finishes; on Ctrl-C the results so far are kept in
+    FILE.partial. Exit status: 0 every case triaged, 1 some cases invalid,
+    2 nothing could run, 130 interrupted.
     """
-    from ..batch import BatchCounts, read_all, triage_records
-    from ..formats import make_writer
+    from ..batch import BatchCounts, read_all
+    from ..output import open_output
+    from ..parallel import triage_parallel
     from ..results import ErrorRecord
 
     session = load_session(rules_dir)
     fmt = output_format or default_format(output)
-    records = read_all(files, input_format)
+    records = read_all(files, input_format, on_warning=echo_warning)
     counts = BatchCounts()
-    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
-        writer = make_writer(fmt, stream)
-        for outcome in triage_records(records, session):
-            writer.write(outcome)
+    with open_output(output, fmt, inputs=files) as results:
+        for outcome in triage_parallel(records, session, workers):
+            results.write(outcome)
             counts.add(outcome)
             if isinstance(outcome, ErrorRecord):
                 click.echo(f"triage: {outcome.error}", err=True)
-        writer.close()
-    finally:
-        if output:
-            stream.close()
     click.echo(f"triage: {counts.triaged} triaged, {counts.invalid} invalid", err=True)
     sys.exit(EXIT_INVALID_CASES if counts.invalid else EXIT_OK)

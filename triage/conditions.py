@@ -138,8 +138,8 @@ class Condition:
         if self.operator == "empty":
             return f"{self.subject} must {'be empty' if self.operand else 'not be empty'}"
         if self.subject in ("referred", "self_care"):
-            verb = {"referred": "a referral", "self_care": "the self-care conclusion"}[self.subject]
-            return f"there must {'be' if self.operand else 'be no'} {verb}"
+            noun = {"referred": "referral", "self_care": "self-care conclusion"}[self.subject]
+            return f"there must be {'a' if self.operand else 'no'} {noun}"
         shown = ", ".join(str(_plain(v)) for v in self.values())
         if self.operator in ("has_any", "has_all", "has_none", "is_any"):
             shown = f"[{shown}]"

@@ -1,0 +1,412 @@
+"""The lint pass of ``triage rules check``: findings about a knowledge base that loads.
+
+Loading (:mod:`triage.knowledge`) refuses what is plainly wrong: unknown
+fields, values, sources and techniques, duplicate ids, rules without sources,
+unsafe salience. Lint looks for what is legal but suspect, across rules:
+
+========================  ========  =================================================
+check                     severity  finding
+========================  ========  =================================================
+``never-fires``           error     a rule's conditions contradict each other
+``unreachable``           error     a rule needs a conclusion no rule that can fire draws
+``shadowed``              warning   whenever a rule fires, another rule that makes it
+                                    redundant fires too
+``unused-technique``      warning   no rule recommends the technique
+``unused-value``          warning   no rule and no question uses a vocabulary value
+``no-examples``           warning   a rule lacks must-fire or must-not-fire examples
+========================  ========  =================================================
+
+Every finding is a :class:`~triage.errors.Problem` with its file and line;
+load errors come back the same way (check ``load``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from . import vocabulary
+from .conditions import Condition
+from .errors import KnowledgeBaseError, Location, Problem
+from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule, load_knowledge_base
+from .vocabulary import CASE_FIELDS, MUSCLES, FieldKind
+
+ERROR, WARNING = "error", "warning"
+
+
+def check_knowledge_base(directory: Path | str | None = None) -> list[Problem]:
+    """Load the knowledge base in ``directory`` and lint it: every finding, load errors first."""
+    try:
+        kb = load_knowledge_base(directory)
+    except KnowledgeBaseError as exc:
+        return exc.problems
+    return lint(kb)
+
+
+def lint(kb: KnowledgeBase) -> list[Problem]:
+    """Every lint finding about ``kb``, errors before warnings, each in file order."""
+    spaces = {rule.id: _spaces(rule, kb) for rule in kb.rules}
+    contradictory = {rule.id: problem for rule in kb.rules
+                     if (problem := _contradiction(rule, spaces[rule.id])) is not None}
+    findings = list(contradictory.values())
+    findings += _unreachable(kb, set(contradictory))
+    findings += _shadowed(kb, spaces, set(contradictory))
+    findings += _unused_techniques(kb)
+    findings += _unused_values(kb)
+    findings += _missing_examples(kb)
+    return sorted(findings, key=lambda p: (p.severity != ERROR, p.location.file or "",
+                                           p.location.line or 0))
+
+
+def count(problems: Iterable[Problem]) -> tuple[int, int]:
+    """(errors, warnings) among ``problems``."""
+    listed = list(problems)
+    errors = sum(1 for p in listed if p.severity == ERROR)
+    return errors, len(listed) - errors
+
+
+# -- what a rule's conditions allow ------------------------------------------------
+
+@dataclass
+class _Space:
+    """The values one subject may take while a rule's conditions on it all hold.
+
+    Set subjects keep what must be in (``include``), what must be out
+    (``exclude``) and lists of which at least one must be in (``any_of``).
+    Finite scalars keep the allowed values outright; numbers an interval,
+    with whether "unknown" and whether a known number are still allowed.
+    """
+
+    subject: str
+    conditions: list[Condition] = field(default_factory=list)
+    include: set[Any] = field(default_factory=set)
+    exclude: set[Any] = field(default_factory=set)
+    any_of: list[frozenset[Any]] = field(default_factory=list)
+    allowed: set[Any] | None = None
+    low: float = -math.inf
+    high: float = math.inf
+    may_be_unknown: bool = True
+    may_be_known: bool = True
+
+
+def _kind(subject: str) -> str:
+    if subject in ("derived", "likely_muscles"):
+        return "set"
+    if subject in ("referred", "self_care"):
+        return "finite"
+    spec = CASE_FIELDS[subject]
+    if spec.kind is FieldKind.MULTI:
+        return "set"
+    return "number" if spec.kind is FieldKind.INTEGER else "finite"
+
+
+def _domain(subject: str, kb: KnowledgeBase) -> tuple[Any, ...]:
+    if subject == "derived":
+        return tuple(kb.derived_facts)
+    if subject == "likely_muscles":
+        return MUSCLES
+    if subject in ("referred", "self_care"):
+        return (True, False)
+    spec = CASE_FIELDS[subject]
+    if spec.kind is FieldKind.BOOLEAN:
+        return (True, False, None)
+    return spec.values + ((None,) if spec.kind is FieldKind.CHOICE else ())
+
+
+def _spaces(rule: KnowledgeRule, kb: KnowledgeBase) -> dict[str, _Space]:
+    spaces: dict[str, _Space] = {}
+    for condition in rule.conditions:
+        subject = condition.subject
+        space = spaces.setdefault(subject, _Space(subject))
+        space.conditions.append(condition)
+        kind, op = _kind(subject), condition.operator
+        if kind == "finite":
+            start = space.allowed if space.allowed is not None else set(_domain(subject, kb))
+            space.allowed = {v for v in start if condition.holds(v)}
+        elif kind == "set":
+            domain = frozenset(_domain(subject, kb))
+            if op in ("has", "has_all"):
+                space.include |= set(condition.values())
+            elif op == "has_none":
+                space.exclude |= set(condition.values())
+            elif op == "has_any":
+                space.any_of.append(frozenset(condition.values()))
+            elif condition.operand:  # empty: true
+                space.exclude |= domain
+            else:
+                space.any_of.append(domain)
+        else:
+            _narrow(space, condition)
+    for subject, space in spaces.items():
+        spec = CASE_FIELDS.get(subject)
+        if spec is not None and spec.kind is FieldKind.INTEGER:
+            space.low = max(space.low, spec.minimum if spec.minimum is not None else -math.inf)
+            space.high = min(space.high, spec.maximum if spec.maximum is not None else math.inf)
+    return spaces
+
+
+def _narrow(space: _Space, condition: Condition) -> None:
+    op, operand = condition.operator, condition.operand
+    if op == "unknown":
+        if operand:
+            space.may_be_known = False
+        else:
+            space.may_be_unknown = False
+        return
+    space.may_be_unknown = False  # a bound never holds for an unknown number
+    if op == "at_least":
+        space.low = max(space.low, operand)
+    elif op == "above":
+        space.low = max(space.low, operand + 1)
+    elif op == "below":
+        space.high = min(space.high, operand - 1)
+    else:
+        space.high = min(space.high, operand)
+
+
+def _is_empty(space: _Space) -> bool:
+    kind = _kind(space.subject)
+    if kind == "finite":
+        return not space.allowed
+    if kind == "number":
+        return not space.may_be_unknown and not (space.may_be_known and space.low <= space.high)
+    if space.include & space.exclude or any(group <= space.exclude for group in space.any_of):
+        return True
+    spec = CASE_FIELDS.get(space.subject)
+    return bool(spec and spec.non_empty and set(spec.values) <= space.exclude)
+
+
+def _implies(space: _Space | None, condition: Condition, kb: KnowledgeBase) -> bool:
+    """True when every value ``space`` allows passes ``condition`` (a safe under-estimate)."""
+    subject, op = condition.subject, condition.operator
+    kind = _kind(subject)
+    if kind == "finite":
+        allowed = space.allowed if space is not None and space.allowed is not None \
+            else set(_domain(subject, kb))
+        return all(condition.holds(v) for v in allowed)
+    if kind == "number":
+        space = space or _Space(subject)
+        if space.may_be_unknown and not condition.holds(None):
+            return False
+        if not space.may_be_known or space.low > space.high:
+            return True
+        ends = [space.low if space.low > -math.inf else -10**9,
+                space.high if space.high < math.inf else 10**9]
+        return all(condition.holds(v) for v in ends)
+    space = space or _Space(subject)
+    values = set(condition.values())
+    if op == "has":
+        return condition.operand in space.include
+    if op == "has_all":
+        return values <= space.include
+    if op == "has_none":
+        return values <= space.exclude
+    if op == "has_any":
+        return bool(values & space.include) or any(group <= values for group in space.any_of)
+    if condition.operand:  # empty: true
+        return set(_domain(subject, kb)) <= space.exclude
+    return bool(space.include) or bool(space.any_of)
+
+
+# -- checks ----------------------------------------------------------------------
+
+def _where(rule: KnowledgeRule, condition: Condition | None = None) -> Location:
+    line = condition.line if condition is not None and condition.line else rule.location.line
+    return Location(rule.location.file, line)
+
+
+def _contradiction(rule: KnowledgeRule, spaces: dict[str, _Space]) -> Problem | None:
+    for space in spaces.values():
+        if _is_empty(space):
+            tests = " and ".join(c.describe() for c in space.conditions)
+            return Problem(_where(rule, space.conditions[0]),
+                           f"{rule.id} can never fire: its conditions on {space.subject} "
+                           f"contradict each other ({tests})", ERROR, "never-fires")
+    referred, self_care = spaces.get("referred"), spaces.get("self_care")
+    if referred and self_care and referred.allowed == {True} and self_care.allowed == {True}:
+        # The loader makes self-care require "no referral" and every referral come first.
+        return Problem(_where(rule, referred.conditions[0]),
+                       f"{rule.id} can never fire: self-care is only concluded without a "
+                       "referral, so referred: true and self_care: true never hold together",
+                       ERROR, "never-fires")
+    return None
+
+
+def _needs(condition: Condition) -> list[tuple[str, str, Any]]:
+    """The conclusions a positive engine test needs: (what, words, matcher key)."""
+    subject, op = condition.subject, condition.operator
+    if condition.on_case or condition.is_negative:
+        return []
+    if subject == "derived":
+        return [("derive", f"derived fact {v!r}", v) for v in condition.values()]
+    if subject == "likely_muscles":
+        if op == "empty":
+            return [("strong", "a strong sign for any muscle", None)]
+        return [("strong", f"a strong sign for {m}", m) for m in condition.values()]
+    if subject == "referred":
+        return [("refer", "a referral", None)]
+    return [("conclude", "the self-care conclusion", None)]
+
+
+def _draws(conclusion: Conclusion, need: tuple[str, str, Any]) -> bool:
+    what, _, key = need
+    if what == "derive":
+        return conclusion.kind == "derive" and conclusion.derived == key
+    if what == "strong":
+        return (conclusion.kind == "sign" and conclusion.strength == "strong"
+                and (key is None or conclusion.muscle == key))
+    return conclusion.kind == what
+
+
+def _unreachable(kb: KnowledgeBase, contradictory: set[str]) -> list[Problem]:
+    """Rules whose needed conclusions no rule that can fire ever draws (a least fixpoint)."""
+    candidates = [r for r in kb.rules if r.id not in contradictory]
+    can_fire: list[KnowledgeRule] = []
+    changed = True
+    while changed:
+        changed = False
+        for rule in candidates:
+            if rule in can_fire:
+                continue
+            needs = [n for c in rule.conditions for n in _needs(c)]
+            if all(any(_draws(r.conclusion, n) for r in can_fire) for n in needs):
+                can_fire.append(rule)
+                changed = True
+    problems = []
+    for rule in candidates:
+        if rule in can_fire:
+            continue
+        condition, need = next((c, n) for c in rule.conditions for n in _needs(c)
+                               if not any(_draws(r.conclusion, n) for r in can_fire))
+        producers = [r.id for r in kb.rules if _draws(r.conclusion, need)]
+        why = (f"only {', '.join(producers)} could draw it, and none of them can fire" if producers
+               else "no rule draws it")
+        problems.append(Problem(_where(rule, condition),
+                                f"{rule.id} can never fire: it needs {need[1]}, but {why}",
+                                ERROR, "unreachable"))
+    return problems
+
+
+def _makes_redundant(general: Conclusion, specific: Conclusion) -> str | None:
+    """Why ``specific`` adds nothing when ``general`` is always drawn with it, or None."""
+    if general.kind != specific.kind:
+        return None
+    if general.kind == "derive" and general.derived == specific.derived:
+        return f"it derives {specific.derived}, which that rule already derives"
+    if general.kind == "refer" and general.urgency and specific.urgency \
+            and general.urgency.urgency >= specific.urgency.urgency:
+        return (f"its {specific.urgency.value} referral never decides the disposition "
+                f"(that rule refers {general.urgency.value})")
+    if general.kind == "sign" and general.muscle == specific.muscle and (
+            general.strength == "strong" or specific.strength == "supporting"):
+        return f"its sign for {specific.muscle} is always counted with that rule's"
+    if general.kind == "conclude":
+        return "that rule already concludes self_care"
+    if general.kind == "recommend" and set(specific.techniques) <= set(general.techniques):
+        return "that rule already recommends all of its techniques"
+    return None
+
+
+def _shadowed(kb: KnowledgeBase, spaces: dict[str, dict[str, _Space]],
+              contradictory: set[str]) -> list[Problem]:
+    """Rules that, whenever they fire, fire with another rule that makes them redundant."""
+    rules = [r for r in kb.rules if r.id not in contradictory]
+    problems = []
+    for index, rule in enumerate(rules):
+        for other in rules:
+            if other is rule:
+                continue
+            why = _makes_redundant(other.conclusion, rule.conclusion)
+            if why is None or not all(_implies(spaces[rule.id].get(c.subject), c, kb)
+                                      for c in other.conditions):
+                continue
+            same = all(_implies(spaces[other.id].get(c.subject), c, kb) for c in rule.conditions)
+            # Two identical rules: report only the later one.
+            if same and rules.index(other) > index and _makes_redundant(rule.conclusion, other.conclusion):
+                continue
+            problems.append(Problem(rule.location,
+                                    f"{rule.id} is shadowed by {other.id} ({other.location}): "
+                                    f"whenever it fires, {other.id} fires too, and {why}",
+                                    WARNING, "shadowed"))
+            break
+    return problems
+
+
+def _unused_techniques(kb: KnowledgeBase) -> list[Problem]:
+    recommended = {t for r in kb.rules if r.conclusion.kind == "recommend"
+                   for t in r.conclusion.techniques}
+    return [Problem(t.location, f"no rule recommends technique {t.id!r}", WARNING, "unused-technique")
+            for t in kb.techniques.values() if t.id not in recommended]
+
+
+def _unused_values(kb: KnowledgeBase) -> list[Problem]:
+    used = {(c.subject, v) for r in kb.rules for c in r.conditions if c.on_case for v in c.values()}
+    asked = _question_values(kb.raw_questions)
+    problems = []
+    for name, spec in CASE_FIELDS.items():
+        for value in spec.values:
+            if (name, value) in used or (name, value) in asked or (None, value) in asked:
+                continue
+            problems.append(Problem(_vocabulary_location(value),
+                                    f"no rule or question uses the value {value!r} of {name}",
+                                    WARNING, "unused-value"))
+    return problems
+
+
+def _question_values(raw: Any) -> set[tuple[str | None, str]]:
+    """Every (case field, text) pair in the questions data, whatever its layout.
+
+    A mapping keyed by a field name, or with a value naming one (``field:
+    triggers``), puts the texts below it under that field; other texts count
+    for any field.
+    """
+    found: set[tuple[str | None, str]] = set()
+
+    def walk(node: Any, context: str | None) -> None:
+        if isinstance(node, dict):
+            named = [v for v in node.values() if isinstance(v, str) and v in CASE_FIELDS]
+            here = named[0] if named else context
+            for key, value in node.items():
+                if isinstance(key, str):
+                    found.add((here, key))
+                walk(value, key if key in CASE_FIELDS else here)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, context)
+        elif isinstance(node, str):
+            found.add((context, node))
+
+    walk(raw, None)
+    return found
+
+
+@cache
+def _vocabulary_lines() -> tuple[str, tuple[str, ...]]:
+    path = inspect.getsourcefile(vocabulary) or "triage/vocabulary.py"
+    return path, tuple(Path(path).read_text(encoding="utf-8").splitlines())
+
+
+def _vocabulary_location(value: str) -> Location:
+    """Where the vocabulary defines ``value`` (its first quoted mention)."""
+    path, lines = _vocabulary_lines()
+    line = next((n for n, text in enumerate(lines, start=1) if f'"{value}"' in text), None)
+    return Location(path, line)
+
+
+def _missing_examples(kb: KnowledgeBase) -> list[Problem]:
+    problems = []
+    for rule in kb.rules:
+        missing = [kind for kind, cases in (("must fire", rule.examples_fire),
+                                            ("must not fire", rule.examples_not_fire)) if not cases]
+        if missing:
+            problems.append(Problem(rule.location, f"{rule.id} has no examples that "
+                                    + " and none that ".join(missing), WARNING, "no-examples"))
+    return problems
+
+
+__all__ = ["ERROR", "WARNING", "check_knowledge_base", "count", "lint"]

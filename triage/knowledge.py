@@ -611,11 +611,22 @@ class _Reader:
                                  f"can still draw; give {rule.id} a lower salience")
 
 
+def parse_when(item: YamlMap, file: str, problems: list[Problem]) -> list[Condition]:
+    """Parse the ``when`` of ``item`` as rules do, appending problems instead of raising.
+
+    The questionnaire's follow-up conditions use this, so that they accept
+    exactly the tests, operators and values a rule's ``when`` does.
+    """
+    reader = _Reader(Path(file).parent)
+    reader.problems = problems
+    return reader._conditions(item, file, {})
+
+
 def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
 
 
 __all__ = [
     "CONCLUSION_KINDS", "Conclusion", "KnowledgeBase", "KnowledgeRule", "Source", "Technique",
-    "default_rules_dir", "kb_version", "load_knowledge_base",
+    "default_rules_dir", "kb_version", "load_knowledge_base", "parse_when",
 ]

@@ -9,6 +9,9 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .ask import ask_command
+from .audit import audit_command
+from .rules import rules_group
 from .run import run_command
 
 
@@ -22,3 +25,6 @@ def main() -> None:
 
 
 main.add_command(run_command)
+main.add_command(ask_command)
+main.add_command(audit_command)
+main.add_command(rules_group)

@@ -1,0 +1,183 @@
+"""The questionnaire as a library: answers, WHY, back, emergency stop and engine-decided skips."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from triage.knowledge import KnowledgeBase
+from triage.questionnaire import (
+    CANNOT_MATTER, NOT_APPLICABLE, Interrupted, InvalidAnswer, Questionnaire, candidate_answers,
+    converse, parse_answer, why_lines)
+from triage.questions import Question
+from triage.session import TriageSession
+from triage.vocabulary import Disposition
+
+#: Answers by question id for a person with a tight piriformis (tennis serve).
+SELF_CARE = {
+    "emergency_signs": "", "warning_signs": "", "conditions": "",
+    "pain_sites": "buttock, back_of_thigh", "pain_below_knee": "", "age": "40",
+    "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
+    "pain_feels": "ache", "triggers": "tennis", "worse_when": "sitting",
+    "lower_back_curve": "normal", "can_touch_toes": "yes",
+}
+
+
+def question(kb: KnowledgeBase, ident: str) -> Question:
+    return next(q for q in kb.questions if q.id == ident)
+
+
+def answer_all(questionnaire: Questionnaire, answers: dict[str, str]) -> list[str]:
+    """Answer whatever is asked from ``answers``; return the ids asked, in order."""
+    asked = []
+    while questionnaire.current is not None:
+        asked.append(questionnaire.current.id)
+        assert questionnaire.respond(answers[questionnaire.current.id]).accepted
+    return asked
+
+
+@pytest.mark.parametrize(("ident", "typed", "expected"), [
+    ("pain_sites", "1,3", {"lower_back", "hip"}),
+    ("pain_sites", "buttock, knee", {"buttock", "knee"}),
+    ("pain_sites", "back of thigh", {"back_of_thigh"}),
+    ("pain_sites", "lower", {"lower_back"}),
+    ("conditions", "", set()),
+    ("emergency_signs", "none", set()),
+    ("course", "2", "unchanged"),
+    ("course", "WORS", "worsening"),
+    ("course", "", None),
+    ("age", " 42 ", 42),
+    ("can_touch_toes", "n", False),
+    ("can_touch_toes", "1", True),
+])
+def test_answers_by_number_name_or_prefix(kb: KnowledgeBase, ident: str, typed: str,
+                                          expected: object) -> None:
+    got = parse_answer(question(kb, ident), typed)
+    assert (set(got) if isinstance(got, frozenset) else got) == expected
+
+
+@pytest.mark.parametrize(("ident", "typed", "says"), [
+    ("pain_sites", "", "at least one"),
+    ("pain_sites", "b", "could be buttock, back_of_thigh"),
+    ("pain_sites", "9", "not one of the numbers 1 to 8"),
+    ("pain_sites", "elbow", "not one of the choices"),
+    ("pain_sites", "buttock,,knee", "empty item"),
+    ("age", "forty", "not a whole number"),
+    ("severity", "11", "out of range"),
+    ("course", "sideways", "not one of the choices"),
+])
+def test_invalid_answers_say_what_is_wrong(kb: KnowledgeBase, ident: str, typed: str, says: str) -> None:
+    with pytest.raises(InvalidAnswer, match=says):
+        parse_answer(question(kb, ident), typed)
+
+
+def test_an_emergency_sign_stops_at_once(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    assert questionnaire.current is not None and questionnaire.current.field == "red_flags"
+    questionnaire.respond("leg_weakness")
+    assert questionnaire.finished and questionnaire.emergency
+    assert questionnaire.result().disposition is Disposition.EMERGENCY
+    assert questionnaire.asked == ["emergency_signs"]
+
+
+def test_a_full_self_care_path_matches_the_engine_on_the_saved_case(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session, "me")
+    answer_all(questionnaire, SELF_CARE)
+    result = questionnaire.result()
+    assert result.disposition is Disposition.SELF_CARE
+    assert result.top_muscle == "piriformis"
+    assert questionnaire.case().to_dict() == questionnaire.case_dict()
+    assert session.triage(questionnaire.case()).to_dict() == result.to_dict()
+
+
+def test_side_is_skipped_when_no_rule_could_use_it(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    asked = answer_all(questionnaire, SELF_CARE)
+    assert "pain_side" not in asked
+    reasons = {s.question.id: s.reason for s in questionnaire.skipped}
+    assert reasons["pain_side"] == CANNOT_MATTER
+
+
+def test_side_is_asked_for_one_sided_lower_back_pain(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    asked = answer_all(questionnaire, {**SELF_CARE, "pain_sites": "lower_back"})
+    assert "pain_side" in asked
+    # Pain only in the back: the follow-up about the leg does not apply.
+    assert {s.question.id: s.reason for s in questionnaire.skipped}["pain_below_knee"] == NOT_APPLICABLE
+
+
+def test_skipped_questions_really_could_not_change_the_result(session: TriageSession) -> None:
+    """Each answer a skipped question could have got leaves disposition and ranking as they are."""
+    for answers in (SELF_CARE, {**SELF_CARE, "severity": "9"},
+                    {**SELF_CARE, "pain_sites": "lower_back", "severity": "9", "triggers": ""}):
+        questionnaire = Questionnaire(session)
+        answer_all(questionnaire, answers)
+        final = questionnaire.result()
+        outcome = (final.disposition, [m.muscle for m in final.likely_muscles])
+        skipped = [s.question for s in questionnaire.skipped if s.reason == CANNOT_MATTER]
+        assert skipped
+        for skipped_question in skipped:
+            for candidate in candidate_answers(skipped_question, session.kb)[1:]:
+                changed = questionnaire._case({**questionnaire.answers, skipped_question.id: candidate})
+                result = session.triage(changed)
+                assert (result.disposition, [m.muscle for m in result.likely_muscles]) == outcome
+
+
+def test_after_a_referral_questions_that_only_refer_again_are_skipped(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    asked = answer_all(questionnaire, {**SELF_CARE, "severity": "9"})
+    assert questionnaire.result().disposition is Disposition.SEE_DOCTOR
+    # Duration and course can only add a see-a-doctor reason, which severity 9 already gave.
+    assert "duration_days" not in asked and "course" not in asked
+    # Touching the toes can still make the hamstrings likely, for the doctor.
+    assert "can_touch_toes" in asked
+
+
+def test_back_returns_to_the_previous_question_and_forgets_its_answer(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    assert not questionnaire.respond("back").accepted  # nothing before the first question
+    questionnaire.respond("")
+    assert questionnaire.current is not None and questionnaire.current.id == "warning_signs"
+    assert questionnaire.respond("back").accepted
+    assert questionnaire.current.id == "emergency_signs"
+    assert "emergency_signs" not in questionnaire.answers
+    questionnaire.respond("major")
+    assert questionnaire.emergency
+
+
+def test_why_names_the_rules_that_use_the_answer(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    while questionnaire.current is not None and questionnaire.current.id != "pain_feels":
+        questionnaire.respond(SELF_CARE[questionnaire.current.id])
+    reply = questionnaire.respond("why")
+    text = "\n".join(reply.lines)
+    assert not reply.accepted
+    assert "muscle.quadratus_lumborum.locked_with_spasm" in text
+    assert "A tight feeling at the back of the thigh points to the hamstrings." in text
+    assert "pain_feels must include all of [locked_up, spasm]" in text
+
+
+def test_why_follows_derived_facts_and_leaves_out_ruled_out_rules(session: TriageSession) -> None:
+    def young(field: str) -> object:
+        return 30 if field == "age" else frozenset()
+
+    text = "\n".join(why_lines(question(session.kb, "triggers"), session.kb, young))
+    assert "muscle.piriformis.prolonged_sitting" in text  # driving -> long sitting -> sign
+    assert "refer.urgent.fall_age_70_plus" not in text  # age 30 rules it out
+
+
+def test_converse_reads_any_stream_and_stops_cleanly_at_its_end(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    stream = io.StringIO("\n\nblood_thinners\n")
+    written: list[str] = []
+
+    def read() -> str | None:
+        line = stream.readline()
+        return line.rstrip("\n") if line else None
+
+    with pytest.raises(Interrupted):
+        converse(questionnaire, read, written.append)
+    assert questionnaire.asked == ["emergency_signs", "warning_signs", "conditions"]
+    assert questionnaire.case_dict() == {"id": "ask", "red_flags": [], "conditions": ["blood_thinners"]}
+    assert any("Where does it hurt?" in text for text in written)

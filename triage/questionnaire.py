@@ -1,0 +1,514 @@
+"""The interactive questionnaire of ``triage ask``, as a library that never prints.
+
+:class:`Questionnaire` is a state machine over the questions of the knowledge
+base: ``current`` is the question to ask, ``respond`` takes one line a person
+typed (an answer, ``?``/``why`` or ``back``). :func:`converse` runs it over
+any line source and writer, so the command line, a pipe and a test drive it
+the same way. The ``*_lines`` functions put questions and results into words.
+
+Which questions to ask is decided by the engine itself: before asking, the
+session is run on the answers so far with each possible answer to the
+question, under a sample of answers still to come. If no answer changes the
+disposition or the ranking of likely muscles in any of them, the question is
+skipped (see :meth:`Questionnaire.can_matter`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .case import Case, parse_case
+from .knowledge import KnowledgeBase, KnowledgeRule
+from .questions import Question
+from .results import TriageResult
+from .session import TriageSession
+from .vocabulary import CASE_FIELDS, Disposition
+
+WHY_WORDS = ("?", "why")
+BACK_WORDS = ("back",)
+NONE_WORDS = ("none", "no")
+
+#: Skip reasons, as reported at the end.
+NOT_APPLICABLE = "did not apply to your answers"
+CANNOT_MATTER = "could no longer change the result"
+
+#: An answer as the state machine keeps it: a set for lists, else the value.
+Answer = Any
+#: What the engine's result is judged by when deciding whether to ask.
+Signature = tuple[Disposition, tuple[str, ...]]
+
+
+class InvalidAnswer(ValueError):
+    """A typed answer that does not fit the question; the message says why."""
+
+
+class Interrupted(Exception):
+    """The input ended (end of file) before the questionnaire finished."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A question that was not asked, and why."""
+
+    question: Question
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the questionnaire says back to one typed line."""
+
+    accepted: bool
+    lines: tuple[str, ...] = ()
+
+
+class Questionnaire:
+    """Ask the questions of ``session``'s knowledge base, only as many as matter."""
+
+    def __init__(self, session: TriageSession, case_id: str = "ask") -> None:
+        if not session.kb.questions:
+            raise ValueError(f"the knowledge base in {session.kb.directory} has no questions")
+        self.session = session
+        self.kb: KnowledgeBase = session.kb
+        self.case_id = case_id
+        self.questions: tuple[Question, ...] = session.kb.questions
+        self.answers: dict[str, Answer] = {}
+        self.asked: list[str] = []
+        self.skipped: tuple[Skipped, ...] = ()
+        self.current: Question | None = None
+        self.emergency = False
+        self._signatures: dict[tuple[Any, ...], Signature] = {}
+        self._decisions: dict[tuple[str, tuple[Any, ...]], bool] = {}
+        self._advance()
+
+    # -- state ----------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        """True when there is nothing more to ask (or an emergency stopped it)."""
+        return self.current is None
+
+    @property
+    def position(self) -> int:
+        """The number of the current question among those asked (1-based)."""
+        return len(self.asked) + 1
+
+    def respond(self, text: str) -> Reply:
+        """Take one typed line: an answer, ``?``/``why`` or ``back``."""
+        if self.current is None:
+            raise RuntimeError("the questionnaire has finished")
+        word = text.strip().lower()
+        if word in WHY_WORDS:
+            return Reply(False, tuple(why_lines(self.current, self.kb, self.value_of)))
+        if word in BACK_WORDS:
+            if not self.asked:
+                return Reply(False, ("This is the first question; there is nothing to go back to.",))
+            del self.answers[self.asked.pop()]
+            self._advance()
+            return Reply(True, ("Going back to the previous question.",))
+        try:
+            answer = parse_answer(self.current, text)
+        except InvalidAnswer as exc:
+            return Reply(False, (f"Sorry, {exc} Please answer again (? explains the question).",))
+        self.answers[self.current.id] = answer
+        self.asked.append(self.current.id)
+        self._advance()
+        return Reply(True)
+
+    def value_of(self, field: str) -> Any:
+        """A field's value from the answers so far (a set for lists, else a value or None)."""
+        return _field_value(field, self.questions, self.answers)
+
+    def case(self) -> Case:
+        """The answers as a validated case (only once finished without an emergency)."""
+        return parse_case(self.case_dict(), self.case_id)
+
+    def case_dict(self) -> dict[str, Any]:
+        """The answers so far in the contract's shape (what ``--save`` writes)."""
+        out: dict[str, Any] = {"id": self.case_id}
+        answered = {q.field for q in self.questions if q.id in self.answers}
+        for name, spec in CASE_FIELDS.items():
+            if name not in answered:
+                continue
+            value = self.value_of(name)
+            if spec.is_list:
+                if value or spec.required:
+                    out[name] = [v for v in spec.values if v in value]
+            elif value is not None:
+                out[name] = value
+        return out
+
+    def unanswered(self) -> list[Question]:
+        """Questions neither answered nor skipped (the rest, when the input stops)."""
+        skipped = {s.question.id for s in self.skipped}
+        return [q for q in self.questions if q.id not in self.answers and q.id not in skipped]
+
+    def result(self) -> TriageResult:
+        """The engine's result for the answers: the final one once finished."""
+        if self.finished and not self.emergency:
+            return self.session.triage(self.case())
+        return self.session.triage(self._case(self.answers))
+
+    # -- deciding what to ask ---------------------------------------------------
+    def _advance(self) -> None:
+        """Find the next question to ask, recording the ones skipped on the way."""
+        skipped: list[Skipped] = []
+        self.current = None
+        self.emergency = self._signature(self.answers)[0] is Disposition.EMERGENCY
+        if not self.emergency:
+            for question in self.questions:
+                if question.id in self.answers:
+                    continue
+                if not question.applies(self.value_of):
+                    tests = "; ".join(c.describe() for c in question.when)
+                    skipped.append(Skipped(question, NOT_APPLICABLE, f"only asked if {tests}"))
+                    continue
+                if not question.required and not self.can_matter(question):
+                    skipped.append(Skipped(question, CANNOT_MATTER,
+                                           "no answer would change the outcome or the likely muscle"))
+                    continue
+                self.current = question
+                break
+        self.skipped = tuple(skipped)
+
+    def can_matter(self, question: Question) -> bool:
+        """Whether some answer to ``question`` could still change the result.
+
+        The engine is run on the answers so far plus each candidate answer
+        (see :func:`candidate_answers`), first with nothing more answered,
+        then with each candidate answer to each later question, then with
+        each pair of later answers that would each make a muscle likely (two
+        likely muscles are what a supporting sign can reorder). The question
+        matters if, under any of these, two of its answers give a different
+        disposition or ranking of likely muscles.
+        """
+        key = (question.id, _freeze(self.answers))
+        if key not in self._decisions:
+            self._decisions[key] = any(
+                len({self._signature({**future, **answer}) for answer in
+                     self._with_candidates(question, future)}) > 1
+                for future in self._futures(question))
+        return self._decisions[key]
+
+    def _with_candidates(self, question: Question, future: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
+        for candidate in candidate_answers(question, self.kb):
+            answers = {**self.answers, **future}
+            if candidate is not None:
+                answers[question.id] = candidate
+            yield answers
+
+    def _futures(self, question: Question) -> Iterator[dict[str, Answer]]:
+        yield {}
+        later = self.questions[self.questions.index(question) + 1:]
+        singles = [{q.id: answer} for q in later for answer in candidate_answers(q, self.kb)
+                   if answer is not None]
+        yield from singles
+        likely_now = set(self._signature(self.answers)[1])
+        strong = [s for s in singles
+                  if set(self._signature({**self.answers, **s})[1]) - likely_now]
+        for i, first in enumerate(strong):
+            for second in strong[i + 1:]:
+                if set(first).isdisjoint(second):
+                    yield {**first, **second}
+
+    def _signature(self, answers: dict[str, Answer]) -> Signature:
+        key = _freeze(answers)
+        if key not in self._signatures:
+            result = self.session.triage(self._case(answers))
+            self._signatures[key] = (result.disposition,
+                                     tuple(m.muscle for m in result.likely_muscles))
+        return self._signatures[key]
+
+    def _case(self, answers: dict[str, Answer]) -> Case:
+        """Answers as a case for the engine, without validation (may lack pain sites)."""
+        values = {name: _field_value(name, self.questions, answers)
+                  for name in CASE_FIELDS if name != "id"}
+        return Case(id=self.case_id, **values)
+
+
+def _field_value(field: str, questions: tuple[Question, ...], answers: dict[str, Answer]) -> Any:
+    given = [answers[q.id] for q in questions if q.field == field and q.id in answers]
+    if CASE_FIELDS[field].is_list:
+        return frozenset().union(*given) if given else frozenset()
+    return given[0] if given else None
+
+
+def _freeze(answers: dict[str, Answer]) -> tuple[Any, ...]:
+    return tuple(sorted((k, v) for k, v in answers.items()))
+
+
+def candidate_answers(question: Question, kb: KnowledgeBase) -> list[Answer]:
+    """A sample of the answers ``question`` can get, ``None`` (no answer) first.
+
+    Lists: each value alone, then all together (rules may need two values,
+    e.g. locked up *and* spasm). Numbers: each threshold the rules test on the
+    field, one either side of it, and the extremes. Others: every value.
+    """
+    if question.answer == "many":
+        values = [c.value for c in question.choices]
+        together = [frozenset(values)] if len(values) > 1 else []
+        return [None, *(frozenset({v}) for v in values), *together]
+    if question.answer == "number":
+        spec = question.spec
+        low = spec.minimum or 0
+        thresholds = {c.operand for r in kb.rules for c in r.conditions
+                      if c.subject == question.field and isinstance(c.operand, int)
+                      and not isinstance(c.operand, bool)}
+        high = spec.maximum if spec.maximum is not None else max(thresholds, default=low) + 1
+        numbers = {n for t in thresholds for n in (t - 1, t, t + 1)} | {low, high}
+        return [None, *sorted(n for n in numbers if low <= n <= high)]
+    return [None, *(c.value for c in question.choices)]
+
+
+# -- answering ------------------------------------------------------------------
+def parse_answer(question: Question, text: str) -> Answer:
+    """Turn what a person typed into an answer, or raise :class:`InvalidAnswer`.
+
+    Choices are taken by number, by name or by an unambiguous start of a name
+    (spaces count as underscores); lists take several separated by commas.
+    An empty line is "none" or "don't know" where the question allows it.
+    """
+    text = text.strip()
+    if question.answer == "many":
+        return _parse_many(question, text)
+    if not text:
+        if question.required:
+            raise InvalidAnswer("this question needs an answer.")
+        return None
+    if question.answer == "number":
+        return _parse_number(question, text)
+    return _pick(question, text)
+
+
+def _parse_many(question: Question, text: str) -> frozenset[str]:
+    if not text or text.lower() in NONE_WORDS:
+        if not question.may_be_empty:
+            raise InvalidAnswer("please choose at least one; this question cannot be left empty.")
+        return frozenset()
+    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    if any(not p for p in parts):
+        raise InvalidAnswer(f"{text!r} has an empty item; separate choices with commas, e.g. 1,3.")
+    return frozenset(_pick(question, part) for part in parts)
+
+
+def _parse_number(question: Question, text: str) -> int:
+    spec = question.spec
+    try:
+        number = int(text)
+    except ValueError:
+        raise InvalidAnswer(f"{text!r} is not a whole number; {spec.allowed()} is needed.") from None
+    if (spec.minimum is not None and number < spec.minimum) or (
+            spec.maximum is not None and number > spec.maximum):
+        raise InvalidAnswer(f"{number} is out of range; {spec.allowed()} is needed.")
+    return number
+
+
+def _pick(question: Question, text: str) -> str | bool:
+    """One choice by number, name, label word or unambiguous start of a name."""
+    if text.isdigit():
+        index = int(text)
+        if 1 <= index <= len(question.choices):
+            return question.choices[index - 1].value
+        raise InvalidAnswer(f"{text} is not one of the numbers 1 to {len(question.choices)}.")
+    typed = "_".join(text.lower().replace("-", " ").split())
+    names = {_name(c.value): c.value for c in question.choices}
+    if typed in names:
+        return names[typed]
+    matches = [value for name, value in names.items() if name.startswith(typed)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(_name(m) for m in matches)
+        raise InvalidAnswer(f"{text!r} could be {shown}; type more letters or the number.")
+    allowed = ", ".join(names)
+    raise InvalidAnswer(f"{text!r} is not one of the choices ({allowed}).")
+
+
+def _name(value: str | bool) -> str:
+    """How a choice is typed: its case value, or yes/no for true/false."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+# -- running a dialogue -----------------------------------------------------------
+def converse(questionnaire: Questionnaire, read: Callable[[], str | None],
+             write: Callable[[str], None]) -> None:
+    """Ask until the questionnaire finishes, reading lines and writing text.
+
+    ``read`` returns the next typed line or ``None`` at the end of the input,
+    which raises :class:`Interrupted` (the answers so far stay on the
+    questionnaire).
+    """
+    shown: str | None = None
+    while questionnaire.current is not None:
+        question = questionnaire.current
+        if shown != question.id:
+            write("\n".join(question_lines(question, questionnaire.position)))
+            shown = question.id
+        write("> ")
+        line = read()
+        if line is None:
+            raise Interrupted("the input ended before the last question")
+        reply = questionnaire.respond(line)
+        if reply.lines:
+            write("\n".join(reply.lines))
+
+
+# -- words --------------------------------------------------------------------------
+INTRODUCTION = (
+    "Lower back pain triage. This is not a diagnosis: when in doubt, see a doctor.",
+    "Answer by number or name; for several, separate them with commas (1,3 or buttock, knee).",
+    "Press Enter for none or don't know where that is allowed. Type ? (why) to see why a",
+    "question is asked, back to change your previous answer, Ctrl-C to stop.",
+)
+
+
+def question_lines(question: Question, number: int) -> list[str]:
+    """A question as shown: its text, numbered choices and how to answer."""
+    lines = ["", f"{number}. {question.text}"]
+    for index, choice in enumerate(question.choices, start=1):
+        lines.append(f"   {index}) {choice.label} [{_name(choice.value)}]")
+    if question.answer == "number":
+        hint = question.spec.allowed()
+        if not question.required:
+            hint += "; Enter if you don't know"
+        lines.append(f"   ({hint})")
+    elif question.answer in ("one", "yes_no") and not question.required:
+        lines.append("   (Enter if you don't know)")
+    return lines
+
+
+def why_lines(question: Question, kb: KnowledgeBase, value_of: Callable[[str], Any]) -> list[str]:
+    """Why ``question`` is asked: the rules that use its answer, in plain words.
+
+    Rules whose other answers already rule them out are left out; rules that
+    use a fact derived from the answer (driving -> long sitting) are included.
+    """
+    lines = [f"Why this question: {question.help}"]
+    rules = [r for r in _rules_using(question.field, kb) if _still_possible(r, question.field, value_of)]
+    if not rules:
+        lines.append("No rule that could still apply uses this answer.")
+        return lines
+    lines.append("Your answer is used by these rules:")
+    for rule in rules:
+        tests = "; ".join(c.describe() for c in rule.conditions)
+        lines.append(f"  - {rule.description}")
+        lines.append(f"    needs: {tests} -> {_conclusion_words(rule, kb)}  [{rule.id}]")
+    return lines
+
+
+def _rules_using(field: str, kb: KnowledgeBase) -> list[KnowledgeRule]:
+    direct = [r for r in kb.rules if any(c.subject == field for c in r.conditions)]
+    derived = {r.conclusion.derived for r in direct if r.conclusion.kind == "derive"}
+    chained = [r for r in kb.rules if r not in direct and any(
+        c.subject == "derived" and set(c.values()) & derived for c in r.conditions)]
+    return direct + chained
+
+
+def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], Any]) -> bool:
+    """False when an answer already given to another field rules ``rule`` out."""
+    for condition in rule.conditions:
+        if not condition.on_case or condition.subject == field:
+            continue
+        value = value_of(condition.subject)
+        unanswered = value is None or value == frozenset()
+        if not unanswered and not condition.holds(value):
+            return False
+    return True
+
+
+def _conclusion_words(rule: KnowledgeRule, kb: KnowledgeBase) -> str:
+    conclusion = rule.conclusion
+    if conclusion.kind == "refer" and conclusion.urgency is not None:
+        return kb.dispositions[conclusion.urgency].headline.rstrip(".").lower()
+    if conclusion.kind == "sign":
+        return f"a {conclusion.strength} sign of a tight muscle: {_muscle(conclusion.muscle)}"
+    if conclusion.kind == "derive":
+        return f"{kb.derived_facts.get(conclusion.derived or '', conclusion.derived)}".rstrip(".").lower()
+    return conclusion.describe()
+
+
+def _muscle(name: str | None) -> str:
+    return (name or "").replace("_", " ")
+
+
+def emergency_lines(result: TriageResult) -> list[str]:
+    """What to do now, and why, when an answer means an emergency."""
+    lines = ["", "STOP: this needs emergency care.", result.headline, "", "Why:"]
+    if result.referral is not None:
+        lines += [f"  - {r.text}" for r in result.referral.reasons
+                  if r.urgency is Disposition.EMERGENCY]
+    lines += ["", "What to do now:"] + [f"  - {a}" for a in result.advice]
+    return lines
+
+
+def result_lines(result: TriageResult, kb: KnowledgeBase) -> list[str]:
+    """The result for a person: what to do, every reason, the likely muscle, techniques."""
+    title = {Disposition.EMERGENCY: "EMERGENCY", Disposition.URGENT: "SEE A DOCTOR TODAY",
+             Disposition.SEE_DOCTOR: "SEE A DOCTOR", Disposition.SELF_CARE: "SELF-CARE"}
+    lines = ["", f"RESULT: {title[result.disposition]}", result.headline]
+    if result.referral is not None:
+        lines += ["", "Why:"] + [f"  - {r.text} ({r.urgency.value.replace('_', ' ')})"
+                                 for r in result.referral.reasons]
+    if result.likely_muscles:
+        top = result.likely_muscles[0]
+        lines += ["", f"Likely tight muscle: {_muscle(top.muscle)} "
+                      f"(confidence {round(top.confidence * 100)}%), because:"]
+        lines += [f"  - {kb.rule(rule_id).description}" for rule_id in top.evidence]
+        others = [f"{_muscle(m.muscle)} ({round(m.confidence * 100)}%)" for m in result.likely_muscles[1:]]
+        if others:
+            lines.append(f"Also possible: {', '.join(others)}.")
+        if result.referral is not None:
+            lines.append("(Reported for the doctor; no self-treatment until they have seen you.)")
+    if result.recommendations:
+        lines += ["", "Techniques to try, in this order:"]
+        for n, technique in enumerate(result.recommendations, start=1):
+            lines.append(f"{n}. {technique.name} (hold: {technique.hold})")
+            lines += [f"   {step_n}. {step}" for step_n, step in enumerate(technique.steps, start=1)]
+            lines += [f"   Caution: {caution}" for caution in technique.cautions]
+    lines += ["", "Advice:"] + [f"  - {a}" for a in result.advice]
+    return lines
+
+
+def how_lines(result: TriageResult, kb: KnowledgeBase) -> list[str]:
+    """How the result was reached: each rule that fired, from answers to conclusion."""
+    lines = ["", "How this was reached:"]
+    for firing in result.fired_rules:
+        rule = kb.rule(firing.rule)
+        facts = "; ".join(f"{k}: {_shown(v)}" for k, v in firing.facts.items())
+        lines.append(f"  {firing.order}. {rule.description}")
+        lines.append(f"     from {facts} -> {', '.join(firing.asserted) or 'nothing new'}  [{rule.id}]")
+    lines.append(f"  => {result.disposition.value}: {result.headline}")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
+    """How many questions were skipped and why, grouped by reason."""
+    if not skipped:
+        return ["", "No question was skipped."]
+    noun = "question was" if len(skipped) == 1 else "questions were"
+    lines = ["", f"{len(skipped)} {noun} skipped:"]
+    for reason in (CANNOT_MATTER, NOT_APPLICABLE):
+        group = [s for s in skipped if s.reason == reason]
+        if group:
+            lines.append(f"  {len(group)} {reason}:")
+            lines += [f"    - {s.question.text} ({s.detail})" for s in group]
+    return lines
+
+
+__all__ = [
+    "CANNOT_MATTER", "INTRODUCTION", "NOT_APPLICABLE", "Interrupted", "InvalidAnswer",
+    "Questionnaire", "Reply", "Skipped", "candidate_answers", "converse", "emergency_lines",
+    "how_lines", "parse_answer", "question_lines", "result_lines", "skipped_lines", "why_lines",
+]

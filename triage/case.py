@@ -42,17 +42,26 @@ class Case:
 
     def to_dict(self) -> dict[str, Any]:
         """The case in the contract's shape; lists in vocabulary order."""
-        out: dict[str, Any] = {"id": self.id}
-        for name, spec in CASE_FIELDS.items():
-            if name == "id":
-                continue
-            value = getattr(self, name)
-            if spec.is_list:
-                if value or spec.required:
-                    out[name] = [v for v in spec.values if v in value]
-            elif value is not None:
-                out[name] = value
-        return out
+        return case_dict(self.id, {name: getattr(self, name) for name in CASE_FIELDS if name != "id"})
+
+
+def case_dict(case_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers (lists as sets) in the contract's shape, fields and list items in vocabulary order.
+
+    Only the fields in ``answers`` are written: an empty optional list is left
+    out, an empty required list (``red_flags: []``, screened) is kept.
+    """
+    out: dict[str, Any] = {"id": case_id}
+    for name, spec in CASE_FIELDS.items():
+        if name not in answers or name == "id":
+            continue
+        value = answers[name]
+        if spec.is_list:
+            if value or spec.required:
+                out[name] = [v for v in spec.values if v in value]
+        elif value is not None:
+            out[name] = value
+    return out
 
 
 _TRUE = {"true", "yes", "y", "1"}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .case import Case, parse_case
+from .case import Case, case_dict, parse_case
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .questions import Question
 from .results import TriageResult
@@ -127,18 +127,8 @@ class Questionnaire:
 
     def case_dict(self) -> dict[str, Any]:
         """The answers so far in the contract's shape (what ``--save`` writes)."""
-        out: dict[str, Any] = {"id": self.case_id}
         answered = {q.field for q in self.questions if q.id in self.answers}
-        for name, spec in CASE_FIELDS.items():
-            if name not in answered:
-                continue
-            value = self.value_of(name)
-            if spec.is_list:
-                if value or spec.required:
-                    out[name] = [v for v in spec.values if v in value]
-            elif value is not None:
-                out[name] = value
-        return out
+        return case_dict(self.case_id, {name: self.value_of(name) for name in answered})
 
     def unanswered(self) -> list[Question]:
         """Questions neither answered nor skipped (the rest, when the input stops)."""

@@ -209,7 +209,7 @@ def startup() -> list[tuple[str, str]]:
     rows = []
     for flag in ("--version", "--help"):
         rows.append((f"start-up: `triage {flag}` (best of 5)",
-                     f"{_best_of(5, lambda: _quiet([*base, flag])) * 1000:.0f} ms"))
+                     f"{_best_of(5, lambda flag=flag: _quiet([*base, flag])) * 1000:.0f} ms"))
     return rows
 
 

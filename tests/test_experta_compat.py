@@ -25,8 +25,7 @@ def test_experta_engine_imports_and_fires() -> None:
 
 
 def test_the_loan_of_collections_mapping_is_returned() -> None:
-    if sys.version_info >= (3, 10):
-        assert not hasattr(collections, "Mapping")
+    assert not hasattr(collections, "Mapping")
 
 
 def test_plain_import_in_a_fresh_interpreter() -> None:

@@ -47,7 +47,7 @@ def test_bad_input(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     errors = [o for o in outcomes if "error" in o]
     assert len(outcomes) - len(errors) == expected["triaged"]
     assert len(errors) == len(expected.get("errors", []))
-    for record, want in zip(errors, expected.get("errors", [])):
+    for record, want in zip(errors, expected.get("errors", []), strict=True):
         assert record["id"] == want["id"]
         assert record["error"]["file"] == name
         assert record["error"]["field"] == want.get("field")

@@ -28,7 +28,6 @@ from .results import ErrorRecord
 from .vocabulary import CASE_FIELDS, did_you_mean
 from .yamlio import YamlList, iter_yaml_documents
 
-INPUT_FORMATS = ("yaml", "json", "jsonl", "csv")
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
                ".ndjson": "jsonl", ".csv": "csv"}
 STDIN = "-"
@@ -413,3 +412,5 @@ def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
 
 
 _READERS = {"yaml": _read_yaml, "json": _read_json, "jsonl": _read_jsonl, "csv": _read_csv}
+#: The input formats ``read_cases`` accepts (besides "auto").
+INPUT_FORMATS = tuple(_READERS)

@@ -15,9 +15,6 @@ import yaml
 
 from .results import ErrorRecord, Outcome, TriageResult
 
-OUTPUT_FORMATS = ("jsonl", "json", "yaml", "csv", "table")
-
-
 class ResultWriter:
     """Writes outcomes one at a time; ``close`` finishes the document."""
 
@@ -146,6 +143,7 @@ WRITERS: dict[str, type[ResultWriter]] = {
     "jsonl": JsonLinesWriter, "json": JsonWriter, "yaml": YamlWriter,
     "csv": CsvWriter, "table": TableWriter,
 }
+OUTPUT_FORMATS = tuple(WRITERS)
 
 
 def make_writer(fmt: str, stream: IO[str]) -> ResultWriter:

@@ -128,8 +128,6 @@ _FIELDS = (
 )
 
 CASE_FIELDS: dict[str, CaseField] = {f.name: f for f in _FIELDS}
-LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS if f.is_list)
-SCALAR_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS if not f.is_list and f.name != "id")
 
 
 def did_you_mean(word: object, choices: tuple[str, ...] | list[str]) -> str | None:

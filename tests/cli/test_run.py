@@ -91,3 +91,12 @@ def test_broken_knowledge_base_exits_2_with_file_and_line(tmp_path: Path) -> Non
 
 def test_bad_option_exits_2() -> None:
     assert _run("-", "--format", "xml", input=GOOD).exit_code == 2
+
+
+def test_the_command_offers_exactly_the_library_formats() -> None:
+    from triage.casefiles import INPUT_FORMATS
+    from triage.cli import run
+    from triage.formats import OUTPUT_FORMATS
+
+    assert run._INPUT_FORMATS == ("auto", *INPUT_FORMATS)
+    assert set(run._OUTPUT_FORMATS) == set(OUTPUT_FORMATS)

@@ -10,6 +10,8 @@ import click
 from .common import (EXIT_INVALID_CASES, EXIT_OK, echo_warning, load_session, reports_errors,
                      rules_option)
 
+# Spelled out rather than imported from casefiles/formats, which would pull in
+# experta and double start-up time; tests/cli/test_run.py checks they agree.
 _INPUT_FORMATS = ("auto", "yaml", "json", "jsonl", "csv")
 _OUTPUT_FORMATS = ("jsonl", "json", "yaml", "csv", "table")
 _BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".yaml": "yaml",

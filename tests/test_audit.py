@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from triage.audit import audit_case, render_dot, render_json, render_text
-from triage.case import Case, parse_case
+from triage.case import Case
 from triage.errors import TriageError
 from triage.knowledge import default_rules_dir
 from triage.session import NO_CONCLUSION_RULE, TriageSession
+from helpers import parse
 
 GOLDEN: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "golden" / "cases.yaml").read_text())
@@ -24,7 +25,7 @@ GOLDEN: list[dict[str, Any]] = yaml.safe_load(
 
 def golden(name: str) -> Case:
     entry = next(g for g in GOLDEN if g["name"] == name)
-    return parse_case(entry["case"], name)
+    return parse(entry["case"], name)
 
 
 def test_trace_follows_the_firing_order_with_rule_details(session: TriageSession) -> None:
@@ -72,7 +73,7 @@ def test_how_lists_every_referral_most_urgent_first(session: TriageSession) -> N
 @pytest.mark.parametrize("entry", GOLDEN, ids=[g["name"] for g in GOLDEN])
 def test_every_golden_case_is_explained_back_to_the_answers(entry: dict[str, Any],
                                                             session: TriageSession) -> None:
-    audit = audit_case(session, parse_case(entry["case"], entry["name"]))
+    audit = audit_case(session, parse(entry["case"], entry["name"]))
     assert [s.rule for s in audit.trace] == [f.rule for f in audit.result.fired_rules]
     assert audit.how[0].conclusion == f"disposition: {entry['expect']['disposition']}"
     for item in audit.how:
@@ -118,7 +119,7 @@ def test_why_not_self_care_uses_what_the_engine_concluded(session: TriageSession
 
 
 def test_why_not_a_less_urgent_disposition(session: TriageSession) -> None:
-    case = parse_case({"pain_sites": ["lower_back"], "red_flags": ["fever"], "conditions": [],
+    case = parse({"pain_sites": ["lower_back"], "red_flags": ["fever"], "conditions": [],
                        "course": "worsening"}, "c")
     why = audit_case(session, case, why_not="see_doctor").why_not
     assert why is not None and not why.concluded
@@ -172,7 +173,7 @@ def test_dot_graph_links_answers_rules_derived_facts_and_conclusions(session: Tr
 
 
 def test_dot_labels_are_escaped(session: TriageSession) -> None:
-    case = parse_case({"id": 'say "hi"\\', "pain_sites": ["lower_back"], "red_flags": [],
+    case = parse({"id": 'say "hi"\\', "pain_sites": ["lower_back"], "red_flags": [],
                        "conditions": []}, "x")
     dot = render_dot([audit_case(session, case)])
     assert 'label="case say \\"hi\\"\\\\: see_doctor"' in dot

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 import yaml
 
-from triage.case import parse_case
 from triage.session import TriageSession
+from helpers import parse
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "golden" / "cases.yaml").read_text())
 
 
 @pytest.mark.parametrize("golden", GOLDEN, ids=[g["name"] for g in GOLDEN])
 def test_golden_case(golden: dict[str, Any], session: TriageSession) -> None:
-    result = session.triage(parse_case(golden["case"], golden["name"]))
+    result = session.triage(parse(golden["case"], golden["name"]))
     expect = golden["expect"]
     fired = [f.rule for f in result.fired_rules]
 

@@ -9,7 +9,8 @@ import pytest
 
 from triage.errors import KnowledgeBaseError
 from triage.knowledge import default_rules_dir, load_knowledge_base
-from triage.vocabulary import MUSCLES, Disposition
+from triage.vocabulary import Disposition
+from helpers import VOCABULARY
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_bundled_knowledge_base_covers_the_policy(kb) -> None:
         d for d in Disposition if d.is_referral}
     strong = {r.conclusion.muscle for r in kb.rules
               if r.conclusion.kind == "sign" and r.conclusion.strength == "strong"}
-    assert strong == set(MUSCLES)
+    assert strong == set(VOCABULARY.muscles)
     derived_from = {c.operand for r in kb.rules if r.conclusion.derived == "prolonged_sitting"
                     for c in r.conditions}
     assert {"driving", "desk_work", "flying"} <= derived_from

@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 
 from triage._experta import DepthStrategy, KnowledgeEngine, ReteMatcher, Rule, watchers
-from triage.case import parse_case
 from triage.compiler import TriageEngine, build_engine
 from triage.formats import to_json
 from triage.knowledge import KnowledgeBase
 from triage.session import TriageSession
-from helpers import make_case
+from helpers import make_case, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +53,7 @@ def plain(kb: KnowledgeBase) -> TriageSession:
 def test_fast_engine_matches_plain_experta(seed: int, session: TriageSession,
                                            plain: TriageSession) -> None:
     for n, raw in enumerate(_generated(400, seed), start=1):
-        case = parse_case(raw, f"gen#{n}")
+        case = parse(raw, f"gen#{n}")
         assert to_json(session.triage(case)) == to_json(plain.triage(case)), case.id
 
 

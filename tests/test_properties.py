@@ -12,15 +12,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.case import parse_case
 from triage.session import TriageSession
-from triage.vocabulary import CASE_FIELDS, CONDITIONS, RED_FLAGS, Disposition
+from triage.vocabulary import Disposition
+from helpers import FIELDS, parse
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
 
 def _values(name: str, *, min_size: int = 0) -> st.SearchStrategy[list[str]]:
-    return st.lists(st.sampled_from(CASE_FIELDS[name].values), min_size=min_size, unique=True)
+    return st.lists(st.sampled_from(FIELDS[name].values), min_size=min_size, unique=True)
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -35,22 +35,22 @@ raw_cases = st.fixed_dictionaries(
     },
     optional={
         "age": st.integers(0, 120),
-        "pain_side": st.sampled_from(CASE_FIELDS["pain_side"].values),
+        "pain_side": st.sampled_from(FIELDS["pain_side"].values),
         "pain_feels": _values("pain_feels"),
         "severity": st.integers(0, 10),
         "duration_days": st.integers(0, 400),
-        "course": st.sampled_from(CASE_FIELDS["course"].values),
+        "course": st.sampled_from(FIELDS["course"].values),
         "triggers": _values("triggers"),
         "worse_when": _values("worse_when"),
-        "lower_back_curve": st.sampled_from(CASE_FIELDS["lower_back_curve"].values),
+        "lower_back_curve": st.sampled_from(FIELDS["lower_back_curve"].values),
         "can_touch_toes": st.booleans(),
     },
 )
 
 #: Findings that are warnings: adding one may only keep or raise the urgency.
 warnings = st.one_of(
-    st.sampled_from(RED_FLAGS).map(lambda v: ("red_flags", v)),
-    st.sampled_from(CONDITIONS).map(lambda v: ("conditions", v)),
+    st.sampled_from(FIELDS["red_flags"].values).map(lambda v: ("red_flags", v)),
+    st.sampled_from(FIELDS["conditions"].values).map(lambda v: ("conditions", v)),
     st.sampled_from(("below_knee", "foot")).map(lambda v: ("pain_sites", v)),
     st.just(("worse_when", "coughing_or_sneezing")),
     st.just(("course", "worsening")),
@@ -60,7 +60,7 @@ warnings = st.one_of(
 
 
 def _triage(session: TriageSession, raw: dict[str, Any]) -> dict[str, Any]:
-    return session.triage(parse_case(raw, "generated#1")).to_dict()
+    return session.triage(parse(raw, "generated#1")).to_dict()
 
 
 def _urgency(result: dict[str, Any]) -> int:
@@ -71,7 +71,7 @@ def _with_warning(raw: dict[str, Any], warning: tuple[str, Any]) -> dict[str, An
     """``raw`` with the warning added, or ``None`` if it would not be a worsening."""
     field, value = warning
     new = dict(raw)
-    if CASE_FIELDS[field].is_list:
+    if FIELDS[field].is_list:
         new[field] = sorted(set(raw.get(field, [])) | {value})
     elif field in ("severity", "duration_days"):
         if raw.get(field) is not None and value < raw[field]:

@@ -9,15 +9,15 @@ import pytest
 from triage.errors import KnowledgeBaseError, Problem
 from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.questions import SCREENING_FIELDS, parse_questions
-from triage.vocabulary import CASE_FIELDS
 from triage.yamlio import load_yaml
+from helpers import FIELDS, VOCABULARY
 
 QUESTIONS_FILE = default_rules_dir() / "questions.yaml"
 
 
 def problems_for(text: str) -> list[Problem]:
     problems: list[Problem] = []
-    parse_questions(load_yaml(text, "q.yaml")["questions"], "q.yaml", problems)
+    parse_questions(load_yaml(text, "q.yaml")["questions"], "q.yaml", problems, VOCABULARY)
     return problems
 
 
@@ -33,8 +33,8 @@ def line_of(text: str, fragment: str) -> int:
 
 def test_every_case_field_and_value_is_asked(kb: KnowledgeBase) -> None:
     asked = {q.field for q in kb.questions}
-    assert asked == set(CASE_FIELDS) - {"id"}
-    for name, spec in CASE_FIELDS.items():
+    assert asked == set(FIELDS) - {"id"}
+    for name, spec in FIELDS.items():
         if not spec.values:
             continue
         offered = [c.value for q in kb.questions if q.field == name for c in q.choices]

@@ -31,10 +31,12 @@ from .errors import TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .results import TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
-from .vocabulary import MUSCLES, Disposition, did_you_mean
+from .vocabulary import Disposition, did_you_mean
 
 #: What ``--why-not`` accepts: a muscle or a disposition.
-WHY_NOT_TARGETS: tuple[str, ...] = MUSCLES + tuple(d.value for d in Disposition)
+def why_not_targets(kb: KnowledgeBase) -> tuple[str, ...]:
+    """What ``--why-not`` can explain: each muscle of the knowledge base and each disposition."""
+    return kb.muscles + tuple(d.value for d in Disposition)
 
 
 @dataclass(frozen=True)
@@ -347,14 +349,15 @@ def explain_why_not(kb: KnowledgeBase, case: Case, result: TriageResult, target:
     conditions held. Conditions on the engine's conclusions are judged against
     what the engine concluded by the end of the run.
     """
-    if target not in WHY_NOT_TARGETS:
-        hint = did_you_mean(target, list(WHY_NOT_TARGETS))
+    targets = why_not_targets(kb)
+    if target not in targets:
+        hint = did_you_mean(target, targets)
         raise TriageError(f"cannot explain {target!r}: name a muscle or a disposition"
                           + (f"; did you mean {hint!r}?" if hint else "")
-                          + f" Allowed: {', '.join(WHY_NOT_TARGETS)}.")
+                          + f" Allowed: {', '.join(targets)}.")
     fired = {f.rule: f.order for f in result.fired_rules}
     concluded = _engine_state(kb, result)
-    if target in MUSCLES:
+    if target in kb.muscles:
         rules = [r for r in kb.rules if r.conclusion.kind == "sign" and r.conclusion.muscle == target]
         summary, done = _muscle_summary(kb, result, target, fired)
     else:
@@ -632,7 +635,7 @@ def _rule_of(audit: CaseAudit, rule_id: str) -> KnowledgeRule:
 
 
 __all__ = [
-    "WHY_NOT_TARGETS", "CaseAudit", "Candidate", "ConditionCheck", "Derivation", "How",
+    "why_not_targets", "CaseAudit", "Candidate", "ConditionCheck", "Derivation", "How",
     "Premise", "TraceStep", "WhyNot", "audit_case", "derive_all", "explain_why_not", "how",
     "render_dot", "render_json", "render_text", "rule_location", "trace",
 ]

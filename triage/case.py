@@ -13,55 +13,54 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CaseError, Location
-from .vocabulary import CASE_FIELDS, CaseField, FieldKind, did_you_mean
+from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean
 from .yamlio import line_of
 
 
 @dataclass(frozen=True)
 class Case:
-    """One person's answers. List fields are sets: their order never matters."""
+    """One person's answers. List fields are sets: their order never matters.
+
+    ``answers`` holds every field of the vocabulary (a frozenset for a list,
+    ``None`` for an unknown scalar), in vocabulary order.
+    """
 
     id: str
-    pain_sites: frozenset[str]
-    red_flags: frozenset[str]
-    conditions: frozenset[str]
-    age: int | None = None
-    pain_side: str | None = None
-    pain_feels: frozenset[str] = field(default_factory=frozenset)
-    severity: int | None = None
-    duration_days: int | None = None
-    course: str | None = None
-    triggers: frozenset[str] = field(default_factory=frozenset)
-    worse_when: frozenset[str] = field(default_factory=frozenset)
-    lower_back_curve: str | None = None
-    can_touch_toes: bool | None = None
+    answers: Mapping[str, Any] = field(hash=False)
+    vocabulary: Vocabulary = field(compare=False, hash=False, repr=False)
 
     def value(self, name: str) -> Any:
         """The value of the case field ``name`` (a set, a scalar or ``None``)."""
-        return getattr(self, name)
+        return self.answers[name]
 
     def to_dict(self) -> dict[str, Any]:
         """The case in the contract's shape; lists in vocabulary order."""
-        return case_dict(self.id, {name: getattr(self, name) for name in CASE_FIELDS if name != "id"})
+        return case_dict(self.id, self.answers, self.vocabulary)
 
 
-def case_dict(case_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+def case_dict(case_id: str, answers: Mapping[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
     """Answers (lists as sets) in the contract's shape, fields and list items in vocabulary order.
 
     Only the fields in ``answers`` are written: an empty optional list is left
     out, an empty required list (``red_flags: []``, screened) is kept.
     """
     out: dict[str, Any] = {"id": case_id}
-    for name, spec in CASE_FIELDS.items():
+    for name, spec in vocabulary.fields.items():
         if name not in answers or name == "id":
             continue
         value = answers[name]
         if spec.is_list:
-            if value or spec.required:
+            if value or (spec.required and name in SCREENING_FIELDS):
                 out[name] = [v for v in spec.values if v in value]
         elif value is not None:
             out[name] = value
     return out
+
+
+def blank_answers(vocabulary: Vocabulary) -> dict[str, Any]:
+    """Every field unanswered: empty sets for lists, ``None`` for the rest."""
+    return {name: frozenset() if spec.is_list else None
+            for name, spec in vocabulary.fields.items() if name != "id"}
 
 
 _TRUE = {"true", "yes", "y", "1"}
@@ -72,15 +71,21 @@ _EMPTY_LIST_WORDS = {"none", "[]"}
 _MAX_DIGITS = 30
 
 
-def parse_case(raw: object, default_id: str, *, file: str | None = None,
+def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: str | None = None,
                line: int | None = None, from_text: bool = False) -> Case:
-    """Validate ``raw`` and build a :class:`Case`.
+    """Validate ``raw`` against ``vocabulary`` and build a :class:`Case`.
 
     ``default_id`` is used when the case has no valid id. ``from_text`` is set
     for CSV, where every cell is a string: numbers and booleans are then
     parsed from text, list cells are split on ``;``, and ``none`` or ``[]``
     in a list cell means an empty list.
+
+    ``pain_sites`` may be left out only when the screen already found a red
+    flag or a condition: such a case is referred whatever its pain sites (the
+    knowledge base's safety floor guarantees it), and the questionnaire stops
+    on an emergency sign before asking where it hurts.
     """
+    fields = vocabulary.fields
     where = Location(file, line, default_id)
     if not isinstance(raw, Mapping):
         raise CaseError(f"a case must be a mapping of field names to answers, "
@@ -98,23 +103,32 @@ def parse_case(raw: object, default_id: str, *, file: str | None = None,
         return CaseError(text, at, value=_shown(value), allowed=allowed, suggestion=suggestion)
 
     for name in raw:
-        if name not in CASE_FIELDS:
-            hint = did_you_mean(name, list(CASE_FIELDS))
+        if name not in fields:
+            hint = did_you_mean(name, list(fields))
             raise fail(str(name), f"unknown field {name!r}", name, None, hint)
 
-    values: dict[str, Any] = {"id": case_id}
-    for name, spec in CASE_FIELDS.items():
+    values = blank_answers(vocabulary)
+    missing: list[str] = []
+    for name, spec in fields.items():
         if name == "id":
             continue
         present = name in raw and raw[name] is not None and not (from_text and raw[name] == "")
         if not present:
             if spec.required:
-                how = ("list the warning signs found, or [] if they were asked about and none was found"
-                       if spec.values and not spec.non_empty else "give at least one value")
-                raise fail(name, f"missing required field {name!r}: {how}", None, spec)
+                missing.append(name)
             continue
         values[name] = _parse_value(spec, raw[name], from_text, fail)
-    return Case(**values)
+    for name in missing:
+        spec = fields[name]
+        screened_positive = any(values[f] for f in SCREENING_FIELDS if f not in missing)
+        if name in SCREENING_FIELDS:
+            how = "list the warning signs found, or [] if they were asked about and none was found"
+        elif screened_positive:
+            continue
+        else:
+            how = "give at least one value"
+        raise fail(name, f"missing required field {name!r}: {how}", None, spec)
+    return Case(case_id, values, vocabulary)
 
 
 def _case_id(raw: Mapping[Any, Any], default_id: str, where: Location) -> str:

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import IO, Any
 from .case import Case, parse_case
 from .errors import CaseError, InputFileError, InputWarning, Location
 from .results import ErrorRecord
-from .vocabulary import CASE_FIELDS, did_you_mean
+from .vocabulary import REQUIRED_FIELDS, Vocabulary, did_you_mean
 from .yamlio import YamlList, iter_yaml_documents
 
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
@@ -74,9 +75,14 @@ def detect_format(path: str, sample: str) -> str:
         first_line = head.splitlines()[0] if head else ""
         return "jsonl" if _is_json_object(first_line) else "json"
     first_line = head.splitlines()[0] if head else ""
-    if "," in first_line and all(column.strip() in CASE_FIELDS for column in first_line.split(",")):
+    columns = [column.strip() for column in first_line.split(",")]
+    if len(columns) > 1 and all(_COLUMN.match(c) for c in columns) and set(columns) & set(REQUIRED_FIELDS):
         return "csv"
     return "yaml"
+
+
+#: What a CSV header's column looks like (a field name), for format detection.
+_COLUMN = re.compile(r"^[a-z_]+$")
 
 
 def _is_json_object(line: str) -> bool:
@@ -146,9 +152,9 @@ class CaseIds:
         return seen
 
 
-def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = None,
-               ids: CaseIds | None = None) -> Iterator[CaseRecord]:
-    """Yield the cases of one file (``-`` = standard input) in order.
+def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
+               stdin: IO[str] | None = None, ids: CaseIds | None = None) -> Iterator[CaseRecord]:
+    """Yield the cases of one file (``-`` = standard input) in order, checked against ``vocabulary``.
 
     ``ids``, if given, is told every case's id (to warn about duplicates).
     """
@@ -167,7 +173,7 @@ def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = No
             # A pipe cannot be rewound, so the sniffed sample is put back in front.
             source = _Peekable(stream, head)
             fmt = detect_format(path, head) if input_format == "auto" else input_format
-            for record in _READERS[fmt](source, name):
+            for record in _READERS[fmt](source, name, vocabulary):
                 count += 1
                 if ids is not None:
                     ids.check(record.id, name, count)
@@ -254,15 +260,16 @@ def _default_id(name: str, n: int) -> str:
     return f"{Path(name).name}#{n}"
 
 
-def _case_or_error(raw: Any, name: str, n: int, line: int | None, from_text: bool = False) -> CaseRecord:
+def _case_or_error(raw: Any, name: str, n: int, line: int | None, vocabulary: Vocabulary,
+                   from_text: bool = False) -> CaseRecord:
     default_id = _default_id(name, n)
     try:
-        return parse_case(raw, default_id, file=name, line=line, from_text=from_text)
+        return parse_case(raw, default_id, vocabulary, file=name, line=line, from_text=from_text)
     except CaseError as exc:
         return ErrorRecord(exc.location.case or default_id, exc)
 
 
-def _read_yaml(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_yaml(stream: IO[str], name: str, vocabulary: Vocabulary) -> Iterator[CaseRecord]:
     n = 0
     for document, line in iter_yaml_documents(stream, name):
         if document is None:
@@ -271,7 +278,7 @@ def _read_yaml(stream: IO[str], name: str) -> Iterator[CaseRecord]:
         for index, raw in enumerate(items):
             n += 1
             item_line = document.line_of(index) if isinstance(document, YamlList) else line
-            yield _case_or_error(raw, name, n, item_line)
+            yield _case_or_error(raw, name, n, item_line, vocabulary)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -318,14 +325,14 @@ def _parse_json(text: str, name: str, line: int | None = None) -> Any:
         raise InputFileError(f"invalid JSON: {exc}", Location(name, line)) from None
 
 
-def _read_json(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_json(stream: IO[str], name: str, vocabulary: Vocabulary) -> Iterator[CaseRecord]:
     data = _parse_json(stream.read(), name)
     items = data if isinstance(data, list) else [data]
     for n, raw in enumerate(items, start=1):
-        yield _case_or_error(raw, name, n, None)
+        yield _case_or_error(raw, name, n, None, vocabulary)
 
 
-def _read_jsonl(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_jsonl(stream: IO[str], name: str, vocabulary: Vocabulary) -> Iterator[CaseRecord]:
     n = 0
     for line_number, line in enumerate(_bounded_lines(stream), start=1):
         if not line.strip():
@@ -344,7 +351,7 @@ def _read_jsonl(stream: IO[str], name: str) -> Iterator[CaseRecord]:
             where = Location(name, line_number, _default_id(name, n))
             yield ErrorRecord(_default_id(name, n), CaseError(exc.message, where, value=line.strip()[:200]))
             continue
-        yield _case_or_error(raw, name, n, line_number)
+        yield _case_or_error(raw, name, n, line_number, vocabulary)
 
 
 def _bounded_lines(stream: IO[str]) -> Iterator[str]:
@@ -373,7 +380,7 @@ class _LineCounter:
             yield line
 
 
-def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_csv(stream: IO[str], name: str, vocabulary: Vocabulary) -> Iterator[CaseRecord]:
     lines = _LineCounter(_bounded_lines(stream))
     # strict: an unclosed quote is an error, not a field that swallows the file.
     reader = csv.DictReader(lines, strict=True)
@@ -387,10 +394,10 @@ def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
         if column in seen:
             raise InputFileError(f"the column {column!r} appears twice in the header", Location(name, 1))
         seen.add(column)
-        if column not in CASE_FIELDS:
-            hint = did_you_mean(column, list(CASE_FIELDS))
+        if column not in vocabulary.fields:
+            hint = did_you_mean(column, list(vocabulary.fields))
             raise InputFileError(f"unknown column {column!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                                 + f" Allowed: {', '.join(CASE_FIELDS)}.", Location(name, 1))
+                                 + f" Allowed: {', '.join(vocabulary.fields)}.", Location(name, 1))
     n = 0
     try:
         for row in reader:
@@ -406,7 +413,7 @@ def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
                     where, value=";".join(extra)))
                 continue
             cells = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
-            yield _case_or_error(cells, name, n, line, from_text=True)
+            yield _case_or_error(cells, name, n, line, vocabulary, from_text=True)
     except csv.Error as exc:
         raise InputFileError(f"invalid CSV: {exc}", Location(name, lines.count)) from None
 

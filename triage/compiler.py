@@ -37,7 +37,6 @@ from ._experta import (AS, EXISTS, NOT, Agenda, ChildNode, DepthStrategy, Fact, 
 from .case import Case
 from .conditions import Condition
 from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule
-from .vocabulary import CASE_FIELDS, MUSCLES
 
 
 class CaseFacts(Fact):
@@ -52,7 +51,7 @@ class CaseFacts(Fact):
         frozensets and scalars, which ``freeze()`` would return unchanged.
         """
         fact = cls()
-        dict.update(fact, case_fact_fields(case))
+        dict.update(fact, case.answers)
         return fact
 
 
@@ -314,15 +313,10 @@ class TriageEngine(KnowledgeEngine):
         if subject == "likely_muscles":
             found = {f["muscle"] for f in self.facts.values()
                      if isinstance(f, Sign) and f["strength"] == "strong"}
-            return [m for m in MUSCLES if m in found]
+            return sorted(found)
         if subject == "referred":
             return sorted({f["urgency"] for f in self.facts.values() if isinstance(f, Referral)})
         return ["self_care"] if any(isinstance(f, SelfCare) for f in self.facts.values()) else []
-
-
-def case_fact_fields(case: Case) -> dict[str, Any]:
-    """The answers of ``case`` as fields of one fact: every field present."""
-    return {name: case.value(name) for name in CASE_FIELDS if name != "id"}
 
 
 def build_engine(kb: KnowledgeBase, base: type[TriageEngine] = TriageEngine) -> TriageEngine:

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabulary import CASE_FIELDS, FieldKind
+from .vocabulary import FieldKind, Vocabulary
 
 #: Subjects that are conclusions of the engine rather than case fields.
 ENGINE_SUBJECTS = ("derived", "likely_muscles", "referred", "self_care")
@@ -48,11 +48,11 @@ _WORDS = {
 }
 
 
-def subject_kind(subject: str) -> str | None:
+def subject_kind(subject: str, vocabulary: Vocabulary) -> str | None:
     """The operator table key for ``subject``, or ``None`` if it is unknown."""
     if subject in ENGINE_SUBJECTS:
         return subject
-    field = CASE_FIELDS.get(subject)
+    field = vocabulary.fields.get(subject)
     if field is None or field.kind is FieldKind.TEXT:
         return None
     return field.kind.value

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .case import Case, case_dict, parse_case
+from .case import Case, blank_answers, case_dict, parse_case
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .questions import Question
 from .results import TriageResult
 from .session import TriageSession
-from .vocabulary import CASE_FIELDS, Disposition
+from .vocabulary import Disposition
 
 WHY_WORDS = ("?", "why")
 BACK_WORDS = ("back",)
@@ -123,12 +123,13 @@ class Questionnaire:
 
     def case(self) -> Case:
         """The answers as a validated case (only once finished without an emergency)."""
-        return parse_case(self.case_dict(), self.case_id)
+        return parse_case(self.case_dict(), self.case_id, self.kb.vocabulary)
 
     def case_dict(self) -> dict[str, Any]:
         """The answers so far in the contract's shape (what ``--save`` writes)."""
         answered = {q.field for q in self.questions if q.id in self.answers}
-        return case_dict(self.case_id, {name: self.value_of(name) for name in answered})
+        return case_dict(self.case_id, {name: self.value_of(name) for name in answered},
+                         self.kb.vocabulary)
 
     def unanswered(self) -> list[Question]:
         """Questions neither answered nor skipped (the rest, when the input stops)."""
@@ -213,16 +214,18 @@ class Questionnaire:
 
     def _case(self, answers: dict[str, Answer]) -> Case:
         """Answers as a case for the engine, without validation (may lack pain sites)."""
-        values = {name: _field_value(name, self.questions, answers)
-                  for name in CASE_FIELDS if name != "id"}
-        return Case(id=self.case_id, **values)
+        values = blank_answers(self.kb.vocabulary)
+        values.update({q.field: _field_value(q.field, self.questions, answers) for q in self.questions})
+        return Case(self.case_id, values, self.kb.vocabulary)
 
 
 def _field_value(field: str, questions: tuple[Question, ...], answers: dict[str, Answer]) -> Any:
-    given = [answers[q.id] for q in questions if q.field == field and q.id in answers]
-    if CASE_FIELDS[field].is_list:
+    """A field's value: the union of its list answers, or its first answer that was given."""
+    asking = [q for q in questions if q.field == field]
+    given = [answers[q.id] for q in asking if q.id in answers]
+    if asking and asking[0].spec.is_list:
         return frozenset().union(*given) if given else frozenset()
-    return given[0] if given else None
+    return next((g for g in given if g is not None), None)
 
 
 def _freeze(answers: dict[str, Answer]) -> tuple[Any, ...]:

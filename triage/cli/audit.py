@@ -7,11 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..vocabulary import MUSCLES, Disposition
 from .common import (EXIT_CANNOT_RUN, EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors,
                      rules_option)
-
-_WHY_NOT = MUSCLES + tuple(d.value for d in Disposition)
 
 
 @click.command("audit")
@@ -21,10 +18,9 @@ _WHY_NOT = MUSCLES + tuple(d.value for d in Disposition)
 @click.option("--format", "-f", "output_format", type=click.Choice(("text", "json", "dot")),
               default="text", show_default=True,
               help="text for people, json for tools, dot for a Graphviz graph (render with dot -Tsvg).")
-@click.option("--why-not", "why_not", type=click.Choice(_WHY_NOT), default=None,
-              metavar="MUSCLE|DISPOSITION",
+@click.option("--why-not", "why_not", default=None, metavar="MUSCLE|DISPOSITION",
               help="Also explain why this muscle or disposition was (not) concluded "
-                   f"({', '.join(_WHY_NOT)}).")
+                   "(a muscle of the knowledge base, or emergency, urgent, see_doctor, self_care).")
 @click.option("--input-format", type=click.Choice(("auto", "yaml", "json", "jsonl", "csv")),
               default="auto", show_default=True, help="Format of the case file.")
 @rules_option
@@ -45,7 +41,7 @@ def audit_command(casefile: str, case_id: str | None, output_format: str, why_no
     session = load_session(rules_dir)
     audits = []
     invalid = 0
-    for record in read_cases(casefile, input_format):
+    for record in read_cases(casefile, session.kb.vocabulary, input_format):
         if case_id is not None and record.id != case_id:
             continue
         if isinstance(record, ErrorRecord):

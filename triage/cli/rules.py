@@ -126,7 +126,8 @@ def coverage_command(files: tuple[str, ...], output_format: str, input_format: s
     from ..batch import read_all
     from ..ruletools import coverage, format_coverage_table
 
-    report = coverage(load_session(rules_dir), read_all(files, input_format))
+    session = load_session(rules_dir)
+    report = coverage(session, read_all(files, session.kb.vocabulary, input_format))
     for record in report.invalid_records:
         click.echo(f"triage: {record.error}", err=True)
     if output_format == "json":

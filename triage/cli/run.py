@@ -54,7 +54,7 @@ def run_command(files: tuple[str, ...], output_format: str | None, output: Path 
 
     session = load_session(rules_dir)
     fmt = output_format or default_format(output)
-    records = read_all(files, input_format, on_warning=echo_warning)
+    records = read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning)
     counts = BatchCounts()
     with open_output(output, fmt, inputs=files) as results:
         for outcome in triage_parallel(records, session, workers):

@@ -104,7 +104,7 @@ def test_examples_must_be_valid_cases(rules_copy: Path) -> None:
 rules:
   - id: test.example
     description: An example with a bad age.
-    sources: [triage-policy]
+    sources: [article-004]
     when: {age: {below: 16}}
     then: {refer: see_doctor, reason: Young.}
     examples:
@@ -118,7 +118,7 @@ def test_a_negative_test_must_fire_after_its_producers(rules_copy: Path) -> None
 rules:
   - id: test.too_early
     description: Tests for no referral before the referral rules have fired.
-    sources: [triage-policy]
+    sources: [article-004]
     salience: 35
     when: {referred: false}
     then: {sign: psoas, strength: supporting}
@@ -131,7 +131,7 @@ def test_self_care_conclusion_must_require_no_referral(rules_copy: Path) -> None
 rules:
   - id: conclude.reckless
     description: Self-care whatever the red flags.
-    sources: [triage-policy]
+    sources: [article-004]
     salience: 5
     when: {likely_muscles: {empty: false}}
     then: {conclude: self_care}

@@ -63,7 +63,7 @@ def test_contradictory_set_tests_never_fire(rules_copy: Path) -> None:
     "      severity: {above: 10}\n",
     "      pain_side: {is: left, is_any: [right, both]}\n",
     "      can_touch_toes: {is: true, unknown: true}\n",
-    "      pain_sites: {has_none: [lower_back, buttock, hip, groin, flank, back_of_thigh,"
+    "      pain_sites: {has_none: [lower_back, upper_back, buttock, hip, groin, flank, back_of_thigh,"
     " front_of_thigh, knee, below_knee, foot]}\n",
     "      triggers: {has_any: [driving, flying], has_none: [driving, flying, stress]}\n",
     "      derived: {has: prolonged_sitting, has_none: [prolonged_sitting]}\n",

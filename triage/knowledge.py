@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case, blank_answers, parse_case
-from .conditions import OPERATORS, Condition, subject_kind
+from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
 from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, did_you_mean, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
@@ -538,7 +538,7 @@ class _Reader:
             if (low is not None and operand < low) or (high is not None and operand > high):
                 self.problem(where, f"{subject} {operator} {operand} is outside {spec.allowed()}")
         else:
-            many = operator in ("has_any", "has_all", "has_none", "is_any")
+            many = operator in LIST_OPERATORS
             values = operand if many else [operand]
             if many and (not isinstance(operand, list) or not operand):
                 self.problem(where, f"{subject} {operator} takes a non-empty list, got {operand!r}")

@@ -15,7 +15,7 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,12 +176,52 @@ class Questionnaire:
         disposition or ranking of likely muscles.
         """
         key = (question.id, _freeze(self.answers))
+        if key not in self._decisions and not self._may_matter(question):
+            self._decisions[key] = False
         if key not in self._decisions:
             self._decisions[key] = any(
                 len({self._signature({**future, **answer}) for answer in
                      self._with_candidates(question, future)}) > 1
                 for future in self._futures(question))
         return self._decisions[key]
+
+    def _may_matter(self, question: Question) -> bool:
+        """A cheap test before the search: could any rule that ``question`` reaches change the result?
+
+        Only rules still possible count: those whose tests of the answers
+        already given (which cannot change) hold. Referrals whose rules depend
+        only on given answers hold whatever comes next, so the disposition
+        can be no lower than the most urgent of them; the question can then
+        matter only through a possible rule it reaches (testing its field,
+        directly or through the engine's conclusions) that adds a muscle sign
+        or refers more urgently. False means it cannot matter; True means the
+        engine must be asked (see :meth:`can_matter`).
+        """
+        later = [q for q in self.questions[self.questions.index(question):] if q.id not in self.answers]
+
+        def may_be_asked(q: Question) -> bool:
+            # A `when` test of a field no other open question asks cannot come true later.
+            return all(c.holds(self.value_of(c.subject)) for c in q.when
+                       if not any(o.field == c.subject for o in later if o is not q))
+
+        open_fields = frozenset(q.field for q in later if q is question or may_be_asked(q))
+        possible = [rule for rule in self.kb.rules
+                    if all(c.holds(self.value_of(c.subject)) for c in rule.conditions
+                           if c.on_case and c.subject not in open_fields)]
+        depends_on = rule_dependencies(possible)
+        result = self.session.triage(self._case(self.answers))
+        pinned = [r.urgency.urgency for r in (result.referral.reasons if result.referral else ())
+                  if r.rule in depends_on and not depends_on[r.rule] & open_fields]
+        floor = max(pinned, default=None)
+
+        def could_change_result(rule: KnowledgeRule) -> bool:
+            if floor is None or rule.conclusion.kind == "sign":
+                return True
+            urgency = rule.conclusion.urgency
+            return urgency is not None and urgency.urgency > floor
+
+        return any(question.field in depends_on[rule.id] and could_change_result(rule)
+                   for rule in possible)
 
     def _with_candidates(self, question: Question, future: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
         for candidate in candidate_answers(question, self.kb):
@@ -192,7 +232,7 @@ class Questionnaire:
 
     def _futures(self, question: Question) -> Iterator[dict[str, Answer]]:
         yield {}
-        later = self.questions[self.questions.index(question) + 1:]
+        later = [q for q in self.questions[self.questions.index(question) + 1:] if q.id not in self.answers]
         singles = [{q.id: answer} for q in later for answer in candidate_answers(q, self.kb)
                    if answer is not None]
         yield from singles
@@ -226,6 +266,49 @@ def _field_value(field: str, questions: tuple[Question, ...], answers: dict[str,
     if asking and asking[0].spec.is_list:
         return frozenset().union(*given) if given else frozenset()
     return next((g for g in given if g is not None), None)
+
+
+def rule_dependencies(rules: Iterable[KnowledgeRule]) -> dict[str, frozenset[str]]:
+    """For each rule, every case field whose answer can decide whether it fires.
+
+    A rule depends on the fields it tests, and, through the engine's
+    conclusions it tests, on the fields of every rule that can draw them: the
+    rules deriving a fact, all sign rules for ``likely_muscles``, all
+    referral rules for ``referred``.
+    """
+    rules = list(rules)
+    producers: dict[str, list[KnowledgeRule]] = {}
+    for rule in rules:
+        kind = rule.conclusion.kind
+        if kind == "derive":
+            producers.setdefault(f"derived:{rule.conclusion.derived}", []).append(rule)
+        elif kind in ("sign", "refer", "conclude"):
+            subject = {"sign": "likely_muscles", "refer": "referred", "conclude": "self_care"}[kind]
+            producers.setdefault(subject, []).append(rule)
+    found: dict[str, frozenset[str]] = {}
+
+    def fields_of(rule: KnowledgeRule, visiting: frozenset[str]) -> frozenset[str]:
+        if rule.id in found:
+            return found[rule.id]
+        fields: set[str] = set()
+        for condition in rule.conditions:
+            if condition.on_case:
+                fields.add(condition.subject)
+                continue
+            keys = ([f"derived:{v}" for v in condition.values()] if condition.subject == "derived"
+                    else [condition.subject])
+            for key in keys:
+                for producer in producers.get(key, []):
+                    if producer.id not in visiting:
+                        fields |= fields_of(producer, visiting | {rule.id})
+        result = frozenset(fields)
+        if not visiting:
+            found[rule.id] = result
+        return result
+
+    for rule in rules:
+        found[rule.id] = fields_of(rule, frozenset())
+    return found
 
 
 def _freeze(answers: dict[str, Answer]) -> tuple[Any, ...]:

@@ -80,10 +80,10 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
     parsed from text, list cells are split on ``;``, and ``none`` or ``[]``
     in a list cell means an empty list.
 
-    ``pain_sites`` may be left out only when the screen already found a red
-    flag or a condition: such a case is referred whatever its pain sites (the
-    knowledge base's safety floor guarantees it), and the questionnaire stops
-    on an emergency sign before asking where it hurts.
+    The required fields may be left out only when the screen already found a
+    red flag or a condition: such a case is referred whatever else it says
+    (the knowledge base's safety floor guarantees it), and the questionnaire
+    stops on an emergency sign before asking the rest.
     """
     fields = vocabulary.fields
     where = Location(file, line, default_id)
@@ -118,15 +118,15 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
                 missing.append(name)
             continue
         values[name] = _parse_value(spec, raw[name], from_text, fail)
+    # A red flag or condition already refers whatever else is said (the safety
+    # floor guarantees it), so the answers an emergency stop never asked may be left out.
+    referred_by_screen = any(values[f] for f in SCREENING_FIELDS if f not in missing)
     for name in missing:
-        spec = fields[name]
-        screened_positive = any(values[f] for f in SCREENING_FIELDS if f not in missing)
-        if name in SCREENING_FIELDS:
-            how = "list the warning signs found, or [] if they were asked about and none was found"
-        elif screened_positive:
+        if referred_by_screen:
             continue
-        else:
-            how = "give at least one value"
+        spec = fields[name]
+        how = ("list the warning signs found, or [] if they were asked about and none was found"
+               if name in SCREENING_FIELDS else "give at least one value")
         raise fail(name, f"missing required field {name!r}: {how}", None, spec)
     return Case(case_id, values, vocabulary)
 

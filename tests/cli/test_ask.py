@@ -153,3 +153,70 @@ def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
     assert text.startswith("# INCOMPLETE:")
     assert "pain_feels: [spasm, locked_up]" in text
     assert "pain_side: right" in text
+
+
+def _terminal_session(tmp_path: Path, answers: dict[str, str]) -> tuple[str, str, list[str]]:
+    """Drive ``triage ask --save`` in a real pseudo-terminal until its result.
+
+    Each question whose text contains a key of ``answers`` (the first key
+    that fits) gets that answer; any other question gets Enter (none, or
+    don't know). Returns the screen, the saved file and each question's
+    text, in the order asked.
+    """
+    pexpect = pytest.importorskip("pexpect")
+    saved = tmp_path / "answers.yaml"
+    child = pexpect.spawn(sys.executable, ["-m", "triage", "ask", "--save", str(saved)],
+                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    screen, asked = [], []
+    try:
+        while child.expect_exact(["> ", pexpect.EOF]) == 0:
+            question = child.before  # what was shown since the last prompt
+            screen.append(question)
+            asked.append(question)
+            child.sendline(next((a for key, a in answers.items() if key in question), ""))
+            assert len(asked) < 40, "the questionnaire does not end"
+        screen.append(child.before)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, "".join(screen)
+    return "".join(screen), saved.read_text(encoding="utf-8"), asked
+
+
+def test_terminal_records_calf_pain_after_only_the_lower_back_was_ticked(tmp_path: Path) -> None:
+    shown, saved, asked = _terminal_session(tmp_path, {
+        "Where does it hurt": "lower_back",
+        "Does the pain go further down the leg": "below_knee",
+        "How old are you": "40",
+    })
+    assert any("Does the pain go further down the leg" in q for q in asked)
+    assert "pain_sites: [lower_back, below_knee]" in saved
+    assert "RESULT: SEE A DOCTOR" in shown
+    assert "below the knee" in shown.split("RESULT")[1]
+
+
+def test_terminal_asks_a_skipped_age_again_after_a_fall(tmp_path: Path) -> None:
+    shown, saved, asked = _terminal_session(tmp_path, {
+        "You did not give your age": "67",        # asked once more, saying why
+        "Where does it hurt": "buttock",
+        "How bad is the pain": "3",
+        "What might have set it off": "fall",
+    })                                            # the first age question: Enter (skipped)
+    again = [q for q in asked if "You did not give your age" in q]
+    assert len(again) == 1
+    assert "a fall, pain at night, or back pain for the first time" in shown
+    assert "age: 67" in saved
+    assert "RESULT: SEE A DOCTOR" in shown
+    assert "From the age of 50 a fall can break a bone" in shown
+
+
+def test_an_emergency_stop_saves_a_case_that_triage_run_triages_as_an_emergency(tmp_path: Path) -> None:
+    """The most urgent person never drops out of a batch as INVALID."""
+    saved = tmp_path / "stopped.yaml"
+    asked = ask(["4"], "--save", str(saved))
+    assert asked.exit_code == 0, asked.output
+    assert "\npain_sites:" not in saved.read_text(encoding="utf-8")
+    ran = CliRunner().invoke(main, ["run", str(saved), "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    [record] = json.loads(ran.stdout)
+    assert record["disposition"] == "emergency"
+    assert [r["rule"] for r in record["referral"]["reasons"]][0] == "refer.emergency.leg_weakness"

@@ -128,3 +128,22 @@ def test_every_rules_command_takes_rules_and_has_help() -> None:
         result = _rules(command, "--help")
         assert result.exit_code == 0 and "--rules DIR" in result.stdout
     assert "--rules DIR" in CliRunner().invoke(main, ["audit", "--help"]).stdout
+
+
+@pytest.mark.parametrize(("command", "exit_code"), [
+    (["run", "CASES"], 2), (["ask"], 2), (["audit", "CASES"], 2), (["rules", "check"], 1),
+    (["rules", "list"], 2),
+])
+def test_every_command_refuses_a_knowledge_base_that_lost_its_red_flags(
+        tmp_path: Path, command: list[str], exit_code: int) -> None:
+    rules = tmp_path / "kb"
+    shutil.copytree(default_rules_dir(), rules)
+    (rules / "red-flags.yaml").unlink()
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("pain_sites: [lower_back]\nred_flags: [saddle_numbness, leg_weakness]\n"
+                     "conditions: []\ntriggers: [tennis_serve]\n", encoding="utf-8")
+    args = [str(cases) if a == "CASES" else a for a in command]
+    result = CliRunner().invoke(main, [*args, "--rules", str(rules)], input="\n")
+    assert result.exit_code == exit_code, result.output
+    assert "safety floor" in result.output and "'saddle_numbness'" in result.output
+    assert "self_care" not in result.stdout

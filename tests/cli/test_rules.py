@@ -120,7 +120,7 @@ def test_coverage(tmp_path: Path) -> None:
     table = _rules("coverage", *sorted(str(p) for p in EXAMPLES.iterdir()))
     assert table.exit_code == 0
     assert table.stdout.startswith("RULE ") and "never fired:\n" in table.stdout
-    assert "11 cases (0 invalid skipped)" in table.stdout
+    assert "19 cases (0 invalid skipped)" in table.stdout
 
 
 def test_every_rules_command_takes_rules_and_has_help() -> None:

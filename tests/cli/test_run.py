@@ -29,7 +29,7 @@ def test_examples_run_in_order_and_exit_0() -> None:
     result = _run(*files, "--format", "jsonl")
     assert result.exit_code == 0, result.output
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
-    assert ids[:2] == ["clinic-a-tennis", "clinic-a-office"] and len(ids) == 11
+    assert ids[:2] == ["clinic-a-tennis", "clinic-a-office"] and len(ids) == 19
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "yaml", "csv", "table"])

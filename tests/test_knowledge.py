@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from triage.case import parse_case
+from triage.cli import main
 from triage.errors import KnowledgeBaseError
 from triage.knowledge import default_rules_dir, load_knowledge_base
 from triage.session import TriageSession
@@ -259,6 +262,13 @@ def test_a_clinician_adds_a_red_flag_with_yaml_alone(rules_copy: Path) -> None:
     result = session.triage(case)
     assert result.disposition is Disposition.EMERGENCY
     assert [r.rule for r in result.referral.reasons] == ["refer.emergency.chest_pain"]
+    cases = rules_copy.parent / "cases.yaml"
+    cases.write_text("pain_sites: [lower_back]\nred_flags: [chest_pain]\nconditions: []\n", encoding="utf-8")
+    ran = CliRunner().invoke(main, ["run", str(cases), "--rules", str(rules_copy), "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)[0]["disposition"] == "emergency"
+    bundled = CliRunner().invoke(main, ["run", str(cases), "--format", "json"])
+    assert bundled.exit_code == 1 and "'chest_pain' is not allowed" in bundled.output
 
 
 def test_a_new_red_flag_without_its_rule_is_refused_saying_where_to_add_it(rules_copy: Path) -> None:

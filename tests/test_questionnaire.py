@@ -186,3 +186,21 @@ def test_converse_reads_any_stream_and_stops_cleanly_at_its_end(session: TriageS
     assert questionnaire.asked == ["emergency_signs", "warning_signs", "conditions"]
     assert questionnaire.case_dict() == {"id": "ask", "red_flags": [], "conditions": ["blood_thinners"]}
     assert any("Where does it hurt?" in text for text in written)
+
+
+@pytest.mark.parametrize("answers", [
+    SELF_CARE,
+    {**SELF_CARE, "warning_signs": "fever"},
+    {**SELF_CARE, "severity": "9", "pain_sites": "lower_back"},
+    {**SELF_CARE, "age": "", "triggers": "fall", "pain_sites": "buttock", "age_again": "72"},
+    {**SELF_CARE, "conditions": "dvt", "age": "55", "first_episode": "yes"},
+])
+def test_the_cheap_check_never_skips_what_the_engine_search_would_ask(
+        session: TriageSession, answers: dict[str, str]) -> None:
+    """Wherever the rule check says a question cannot matter, the full search agrees."""
+    questionnaire = Questionnaire(session)
+    while questionnaire.current is not None:
+        for question in questionnaire.unanswered():
+            if not questionnaire._may_matter(question):
+                assert not questionnaire.search_says_it_matters(question), question.id
+        questionnaire.respond(answers[questionnaire.current.id])

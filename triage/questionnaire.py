@@ -176,14 +176,15 @@ class Questionnaire:
         disposition or ranking of likely muscles.
         """
         key = (question.id, _freeze(self.answers))
-        if key not in self._decisions and not self._may_matter(question):
-            self._decisions[key] = False
         if key not in self._decisions:
-            self._decisions[key] = any(
-                len({self._signature({**future, **answer}) for answer in
-                     self._with_candidates(question, future)}) > 1
-                for future in self._futures(question))
+            self._decisions[key] = self._may_matter(question) and self.search_says_it_matters(question)
         return self._decisions[key]
+
+    def search_says_it_matters(self, question: Question) -> bool:
+        """The engine search of :meth:`can_matter`, without the cheap check first."""
+        return any(len({self._signature({**future, **answer}) for answer in
+                        self._with_candidates(question, future)}) > 1
+                   for future in self._futures(question))
 
     def _may_matter(self, question: Question) -> bool:
         """A cheap test before the search: could any rule that ``question`` reaches change the result?

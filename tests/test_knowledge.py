@@ -155,6 +155,12 @@ EMERGENCY_SIGNS = ("saddle_numbness", "bladder_or_bowel_change", "sexual_dysfunc
                    "leg_weakness", "major_trauma")
 
 
+def _replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def _floor_problems(directory: Path) -> list[str]:
     return [p for p in _problems(directory) if "safety floor" in p]
 
@@ -189,12 +195,9 @@ def test_a_red_flag_file_that_is_not_a_regular_yaml_file_is_an_error_not_a_skip(
 
 
 def test_a_red_flag_referred_only_with_another_finding_is_refused(rules_copy: Path) -> None:
-    path = rules_copy / "red-flags.yaml"
-    text = path.read_text(encoding="utf-8")
     # Fever now refers only at 60 or older: a feverish 30-year-old could reach self-care.
-    path.write_text(text.replace("      red_flags: {has: fever}\n",
-                                 "      red_flags: {has: fever}\n      age: {at_least: 60}\n"),
-                    encoding="utf-8")
+    _replace_in(rules_copy / "red-flags.yaml", "      red_flags: {has: fever}\n",
+                "      red_flags: {has: fever}\n      age: {at_least: 60}\n")
     [problem] = _floor_problems(rules_copy)
     assert "red_flags 'fever' reported alone" in problem
 
@@ -204,17 +207,15 @@ def test_an_emergency_sign_downgraded_to_urgent_is_refused(rules_copy: Path) -> 
     text = path.read_text(encoding="utf-8")
     start = text.index("  - id: refer.emergency.leg_weakness")
     section = text[start:text.index("  - id:", start + 10)]
-    path.write_text(text.replace(section, section.replace("refer: emergency", "refer: urgent")),
-                    encoding="utf-8")
+    _replace_in(path, section, section.replace("refer: emergency", "refer: urgent"))
     [problem] = _floor_problems(rules_copy)
     assert "red_flags 'leg_weakness' must be referred as an emergency" in problem
 
 
 def test_an_emergency_sign_cannot_be_removed_from_the_vocabulary(rules_copy: Path) -> None:
     vocabulary = rules_copy / "vocabulary.yaml"
-    text = vocabulary.read_text(encoding="utf-8")
-    line = next(x for x in text.splitlines(keepends=True) if x.strip().startswith("saddle_numbness:"))
-    vocabulary.write_text(text.replace(line, ""), encoding="utf-8")
+    lines = vocabulary.read_text(encoding="utf-8").splitlines(keepends=True)
+    _replace_in(vocabulary, next(x for x in lines if x.strip().startswith("saddle_numbness:")), "")
     problems = _problems(rules_copy)
     assert any("must keep the emergency sign 'saddle_numbness'" in p for p in problems)
 
@@ -242,10 +243,7 @@ CHEST_PAIN_RULE = """
 
 def _add_red_flag(rules_dir: Path, with_rule: bool = True) -> None:
     for name, (anchor, added) in ADDED_RED_FLAG.items():
-        path = rules_dir / name
-        text = path.read_text(encoding="utf-8")
-        assert anchor in text
-        path.write_text(text.replace(anchor, added, 1), encoding="utf-8")
+        _replace_in(rules_dir / name, anchor, added)
     if with_rule:
         path = rules_dir / "red-flags.yaml"
         path.write_text(path.read_text(encoding="utf-8") + CHEST_PAIN_RULE, encoding="utf-8")

@@ -48,6 +48,12 @@ def answer_all(questionnaire: Questionnaire, answers: dict[str, str]) -> list[st
     ("course", "2", "unchanged"),
     ("course", "WORS", "worsening"),
     ("course", "", None),
+    ("course", "same", "unchanged"),                   # a word of the label "About the same"
+    ("course", "About the Same", "unchanged"),         # the whole label, any capitals
+    ("pain_sites", "Lower Back", {"lower_back"}),
+    ("pain_sites", "back of the thigh", {"back_of_thigh"}),
+    ("pain_sites", "buttock, lower back", {"buttock", "lower_back"}),
+    ("pain_feels", "pins", {"tingling"}),              # "Pins and needles"
     ("age", " 42 ", 42),
     ("can_touch_toes", "n", False),
     ("can_touch_toes", "1", True),
@@ -60,7 +66,15 @@ def test_answers_by_number_name_or_prefix(kb: KnowledgeBase, ident: str, typed: 
 
 @pytest.mark.parametrize(("ident", "typed", "says"), [
     ("pain_sites", "", "at least one"),
-    ("pain_sites", "b", "could be buttock, back_of_thigh"),
+    ("pain_sites", "b", "could be any of: 1\\) The lower back \\[lower_back\\]; 2\\) A buttock"),
+    ("pain_sites", "back", "'back' could be any of: 1\\) The lower back \\[lower_back\\]; "
+                           "6\\) The back of the thigh \\[back_of_thigh\\]\\. Type more"),
+    ("pain_sites", "buttock, back", "'back' could be any of"),
+    ("pain_sites", "thigh", "back_of_thigh.*front_of_thigh"),
+    ("emergency_signs", "sadle", "did you mean 'saddle_numbness'"),
+    ("triggers", "tenis", "did you mean 'tennis_serve'"),
+    ("course", "back", "To go back to the previous question type :back"),
+    ("pain_sites", "\x1b[C", "control characters"),
     ("pain_sites", "10", "not one of the numbers 1 to 9"),
     ("pain_sites", "elbow", "not one of the choices"),
     ("pain_sites", "buttock,,knee", "empty item"),
@@ -141,10 +155,10 @@ def test_after_a_referral_questions_that_only_refer_again_are_skipped(session: T
 
 def test_back_returns_to_the_previous_question_and_forgets_its_answer(session: TriageSession) -> None:
     questionnaire = Questionnaire(session)
-    assert not questionnaire.respond("back").accepted  # nothing before the first question
+    assert not questionnaire.respond(":back").accepted  # nothing before the first question
     questionnaire.respond("")
     assert questionnaire.current is not None and questionnaire.current.id == "warning_signs"
-    assert questionnaire.respond("back").accepted
+    assert questionnaire.respond(":back").accepted
     assert questionnaire.current.id == "emergency_signs"
     assert "emergency_signs" not in questionnaire.answers
     questionnaire.respond("major")
@@ -155,7 +169,7 @@ def test_why_names_the_rules_that_use_the_answer(session: TriageSession) -> None
     questionnaire = Questionnaire(session)
     while questionnaire.current is not None and questionnaire.current.id != "pain_feels":
         questionnaire.respond(SELF_CARE[questionnaire.current.id])
-    reply = questionnaire.respond("why")
+    reply = questionnaire.respond(":why")
     text = "\n".join(reply.lines)
     assert not reply.accepted
     assert "muscle.quadratus_lumborum.locked_with_spasm" in text
@@ -177,7 +191,8 @@ def test_converse_reads_any_stream_and_stops_cleanly_at_its_end(session: TriageS
     stream = io.StringIO("\n\nblood_thinners\n")
     written: list[str] = []
 
-    def read() -> str | None:
+    def read(prompt: str) -> str | None:
+        written.append(prompt)
         line = stream.readline()
         return line.rstrip("\n") if line else None
 

@@ -15,19 +15,32 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .case import Case, blank_answers, case_dict, parse_case
+from .conditions import Condition
+from .errors import Location, TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
-from .questions import Question
+from .questions import Choice, Question
 from .results import TriageResult
 from .session import TriageSession
-from .vocabulary import Disposition
+from .vocabulary import Disposition, did_you_mean
 
-WHY_WORDS = ("?", "why")
-BACK_WORDS = ("back",)
+# Navigation words start with a colon, so no answer can be taken for one
+# ("back" is also a place that hurts).
+WHY_WORDS = ("?", ":why")
+BACK_WORDS = (":back",)
+QUIT_WORDS = (":quit", ":q")
+#: What a person may type meaning a navigation word; answered with a hint when no choice fits.
+_NAVIGATION_HINTS = {
+    "back": "To go back to the previous question type :back.",
+    "why": "To see why this question is asked type :why.",
+    "quit": "To stop type :quit.", "exit": "To stop type :quit.", "stop": "To stop type :quit.",
+}
 NONE_WORDS = ("none", "no")
 
 #: Skip reasons, as reported at the end.
@@ -343,10 +356,16 @@ def candidate_answers(question: Question, kb: KnowledgeBase) -> list[Answer]:
 def parse_answer(question: Question, text: str) -> Answer:
     """Turn what a person typed into an answer, or raise :class:`InvalidAnswer`.
 
-    Choices are taken by number, by name or by an unambiguous start of a name
-    (spaces count as underscores); lists take several separated by commas.
-    An empty line is "none" or "don't know" where the question allows it.
+    A choice is taken by its number, its value (``back_of_thigh``, spaces or
+    hyphens for underscores, any capitals), its visible label, or a start or
+    word of either that fits one choice only; an answer that fits several is
+    refused with the candidates, never guessed. Lists take several separated
+    by commas. An empty line is "none" or "don't know" where the question
+    allows it.
     """
+    if any(ord(char) < 32 or ord(char) == 127 for char in text.strip("\r\n")):
+        raise InvalidAnswer("the answer contains control characters (arrow or function keys?); "
+                            "type the answer as plain text.")
     text = text.strip()
     if question.answer == "many":
         return _parse_many(question, text)
@@ -382,25 +401,67 @@ def _parse_number(question: Question, text: str) -> int:
     return number
 
 
+def _words(text: str) -> list[str]:
+    """The words of a value or label, lower-case; underscores and hyphens separate words."""
+    return re.findall(r"[a-z0-9']+", text.lower().replace("_", " "))
+
+
+def _fits(typed: list[str], words: list[str]) -> bool:
+    """True when the typed words start consecutive words of ``words`` (``back of th`` fits)."""
+    return any(all(words[i + j].startswith(t) for j, t in enumerate(typed))
+               for i in range(len(words) - len(typed) + 1))
+
+
 def _pick(question: Question, text: str) -> str | bool:
-    """One choice by number, name, label word or unambiguous start of a name."""
+    """One choice by number, value, label, or a start or word of either that fits one only.
+
+    Exact values and labels first, then starts of the words of the values,
+    then of the labels; when more than one choice fits at that step the
+    answer is refused with the candidates.
+    """
+    choices = question.choices
     if text.isdigit():
         index = int(text)
-        if 1 <= index <= len(question.choices):
-            return question.choices[index - 1].value
-        raise InvalidAnswer(f"{text} is not one of the numbers 1 to {len(question.choices)}.")
-    typed = "_".join(text.lower().replace("-", " ").split())
-    names = {_name(c.value): c.value for c in question.choices}
-    if typed in names:
-        return names[typed]
-    matches = [value for name, value in names.items() if name.startswith(typed)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        shown = ", ".join(_name(m) for m in matches)
-        raise InvalidAnswer(f"{text!r} could be {shown}; type more letters or the number.")
-    allowed = ", ".join(names)
-    raise InvalidAnswer(f"{text!r} is not one of the choices ({allowed}).")
+        if 1 <= index <= len(choices):
+            return choices[index - 1].value
+        raise InvalidAnswer(f"{text} is not one of the numbers 1 to {len(choices)}.")
+    typed = _words(text)
+    exact = [c for c in choices if typed in (_words(_name(c.value)), _words(c.label))]
+    if len(exact) == 1:
+        return exact[0].value
+    # The names in brackets come before the labels: "lower" is lower_back,
+    # though the label of flank says "the lower ribs"; "back" fits two names.
+    fitting = exact or [c for c in choices if typed and _fits(typed, _words(_name(c.value)))] or [
+        c for c in choices if typed and _fits(typed, _words(c.label))]
+    if len(fitting) == 1:
+        return fitting[0].value
+    if fitting:
+        shown = "; ".join(f"{choices.index(c) + 1}) {c.label} [{_name(c.value)}]" for c in fitting)
+        raise InvalidAnswer(f"{text!r} could be any of: {shown}. Type more of the one you mean, "
+                            "or its number.")
+    hint = _suggestion(question, text)
+    if hint is not None:
+        raise InvalidAnswer(f"{text!r} is not one of the choices; did you mean {_name(hint.value)!r} "
+                            f"({hint.label})?")
+    allowed = ", ".join(_name(c.value) for c in choices)
+    navigation = _NAVIGATION_HINTS.get(text.lower())
+    raise InvalidAnswer(f"{text!r} is not one of the choices ({allowed})."
+                        + (f" {navigation}" if navigation else ""))
+
+
+def _suggestion(question: Question, text: str) -> Choice | None:
+    """The choice a typo was probably meant for, by the batch mode's did-you-mean.
+
+    Compared with each choice's value and with the words of its value and
+    label that belong to that choice alone.
+    """
+    spellings: dict[str, Choice | None] = {}
+    for choice in question.choices:
+        for word in {_name(choice.value), *_words(_name(choice.value)), *_words(choice.label)}:
+            spellings[word] = None if spellings.get(word, choice) is not choice else choice
+    unique = [word for word, choice in spellings.items() if choice is not None and len(word) > 2]
+    near = did_you_mean("_".join(_words(text)), unique)
+    return spellings[near] if near is not None else None
 
 
 def _name(value: str | bool) -> str:
@@ -411,36 +472,88 @@ def _name(value: str | bool) -> str:
 
 
 # -- running a dialogue -----------------------------------------------------------
-def converse(questionnaire: Questionnaire, read: Callable[[], str | None],
-             write: Callable[[str], None]) -> None:
+class AnswerError(TriageError):
+    """A piped (non-interactive) answer that does not fit its question: the run stops.
+
+    Carries the input line and the question, so the script can be fixed
+    rather than every later line landing on the wrong question.
+    """
+
+    def __init__(self, reason: str, question: Question, number: int, source: str, line: int) -> None:
+        super().__init__(f"the answer on line {line} does not fit question {number} "
+                         f"(\"{_first_sentence(question.text)}\", {question.id}): {reason}",
+                         Location(source, line, field=question.field))
+        self.question = question
+
+
+def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
+             write: Callable[[str], None], *, strict: bool = False, source: str = "stdin") -> None:
     """Ask until the questionnaire finishes, reading lines and writing text.
 
-    ``read`` returns the next typed line or ``None`` at the end of the input,
-    which raises :class:`Interrupted` (the answers so far stay on the
-    questionnaire).
+    ``read(prompt)`` shows ``prompt`` and returns the next typed line, or
+    ``None`` at the end of the input, which raises :class:`Interrupted` (the
+    answers so far stay on the questionnaire), as does ``:quit``. With
+    ``strict`` (answers piped from ``source``, nobody to ask again) an answer
+    that does not fit raises :class:`AnswerError` naming the question and
+    the line instead of being asked again.
     """
     shown: str | None = None
+    line_number = 0
     while questionnaire.current is not None:
         question = questionnaire.current
         if shown != question.id:
             write("\n".join(question_lines(question, questionnaire.position)))
             shown = question.id
-        write("> ")
-        line = read()
+        line = read("> ")
         if line is None:
             raise Interrupted("the input ended before the last question")
+        line_number += 1
+        if line.strip().lower() in QUIT_WORDS:
+            raise Interrupted("stopped at your request")
+        if strict:
+            try:
+                parse_answer(question, line)
+            except InvalidAnswer as exc:
+                if line.strip().lower() not in WHY_WORDS + BACK_WORDS:
+                    raise AnswerError(str(exc), question, questionnaire.position, source,
+                                      line_number) from None
         reply = questionnaire.respond(line)
         if reply.lines:
             write("\n".join(reply.lines))
 
 
+def _first_sentence(text: str) -> str:
+    """A question's text up to its first question mark (the rest is how to answer)."""
+    end = text.find("?")
+    return text[:end + 1] if end >= 0 else text
+
+
 # -- words --------------------------------------------------------------------------
 INTRODUCTION = (
     "Lower back pain triage. This is not a diagnosis: when in doubt, see a doctor.",
-    "Answer by number or name; for several, separate them with commas (1,3 or buttock, knee).",
-    "Press Enter for none or don't know where that is allowed. Type ? (why) to see why a",
-    "question is asked, back to change your previous answer, Ctrl-C to stop.",
+    "Answer by number, name or words of a choice; for several, separate them with commas "
+    "(1,3 or buttock, knee). Press Enter for none or don't know where that is allowed.",
+    "Commands start with a colon, so they are never taken for an answer: ? or :why explains "
+    "a question, :back returns to the previous one, :quit stops (as Ctrl-C does).",
 )
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` wrapped at word boundaries to ``width`` columns, line by line.
+
+    A wrapped line keeps its indentation and continues under the text of a
+    numbered or bulleted item (``3) ...``, ``- ...``, ``1. ...``).
+    """
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        item = re.match(r"\s*(?:\d+[.)]\s+|[-*]\s+)?", line)
+        indent = " " * (item.end() if item else 0)
+        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=True,
+                                 break_on_hyphens=False) or [""])
+    return "\n".join(out)
 
 
 def question_lines(question: Question, number: int) -> list[str]:
@@ -570,8 +683,12 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
-    """How many questions were skipped and why, grouped by reason."""
+def skipped_lines(skipped: tuple[Skipped, ...], questions: tuple[Question, ...] = ()) -> list[str]:
+    """How many questions were skipped and why, grouped by reason, in plain words.
+
+    ``questions`` (the questionnaire's) lets a question that did not apply
+    say which earlier answer it depends on, with that answer's labels.
+    """
     if not skipped:
         return ["", "No question was skipped."]
     noun = "question was" if len(skipped) == 1 else "questions were"
@@ -580,12 +697,48 @@ def skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
         group = [s for s in skipped if s.reason == reason]
         if group:
             lines.append(f"  {len(group)} {reason}:")
-            lines += [f"    - {s.question.text} ({s.detail})" for s in group]
+            lines += [f"    - {s.question.text} ({_skip_words(s, questions)})" for s in group]
     return lines
 
 
+def _skip_words(skipped: Skipped, questions: tuple[Question, ...]) -> str:
+    if skipped.reason != NOT_APPLICABLE or not skipped.question.when:
+        return skipped.detail
+    return "only needed " + " and ".join(_when_words(c, questions) for c in skipped.question.when)
+
+
+#: A test on an earlier answer, in words; {v} is the values (labels) tested.
+_WHEN_WORDS = {
+    "has": "included {v}", "has_any": "included {v}", "has_all": "included all of {v}",
+    "has_none": "included none of {v}", "is": "was {v}", "is_any": "was {v}",
+    "at_least": "was at least {v}", "above": "was above {v}", "below": "was below {v}",
+    "at_most": "was at most {v}",
+}
+
+
+def _when_words(condition: Condition, questions: tuple[Question, ...]) -> str:
+    """A question's ``when`` test as plain words about the earlier question and its labels."""
+    asking = [q for q in questions if q.field == condition.subject]
+    about = (f"your answer to {_first_sentence(asking[0].text)!r}" if asking
+             else condition.subject.replace("_", " "))
+    if condition.operator == "unknown":
+        return f"if {about} was {'left out' if condition.operand else 'given'}"
+    labels = {c.value: c.label for q in asking for c in q.choices}
+    shown = [_lower_first(labels.get(v, _shown(v))) for v in condition.values()]
+    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" or {shown[-1]}"
+    if condition.operator in ("has_all", "has_none"):
+        joined = joined.replace(" or ", " and ")
+    return f"if {about} {_WHEN_WORDS[condition.operator].format(v=joined)}"
+
+
+def _lower_first(label: str) -> str:
+    """A label inside a sentence: "The knee" -> "the knee" (an acronym such as DVT is kept)."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 __all__ = [
-    "CANNOT_MATTER", "INTRODUCTION", "NOT_APPLICABLE", "Interrupted", "InvalidAnswer",
-    "Questionnaire", "Reply", "Skipped", "candidate_answers", "converse", "emergency_lines",
-    "how_lines", "parse_answer", "question_lines", "result_lines", "skipped_lines", "why_lines",
+    "CANNOT_MATTER", "INTRODUCTION", "NOT_APPLICABLE", "AnswerError", "Interrupted",
+    "InvalidAnswer", "Questionnaire", "Reply", "Skipped", "candidate_answers", "converse",
+    "emergency_lines", "how_lines", "parse_answer", "question_lines", "result_lines",
+    "skipped_lines", "why_lines", "wrap",
 ]

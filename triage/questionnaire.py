@@ -702,9 +702,16 @@ def skipped_lines(skipped: tuple[Skipped, ...], questions: tuple[Question, ...] 
 
 
 def _skip_words(skipped: Skipped, questions: tuple[Question, ...]) -> str:
-    if skipped.reason != NOT_APPLICABLE or not skipped.question.when:
+    question = skipped.question
+    if skipped.reason != NOT_APPLICABLE or not (question.when or question.when_any):
         return skipped.detail
-    return "only needed " + " and ".join(_when_words(c, questions) for c in skipped.question.when)
+    parts = [_when_words(c, questions) for c in question.when]
+    groups = [" and ".join(_when_words(c, questions) for c in group) for group in question.when_any]
+    if len(groups) > 1:
+        parts.append("one of these: " + "; ".join(groups))
+    else:
+        parts += groups
+    return "only needed if " + " and ".join(parts)
 
 
 #: A test on an earlier answer, in words; {v} is the values (labels) tested.
@@ -719,21 +726,24 @@ _WHEN_WORDS = {
 def _when_words(condition: Condition, questions: tuple[Question, ...]) -> str:
     """A question's ``when`` test as plain words about the earlier question and its labels."""
     asking = [q for q in questions if q.field == condition.subject]
-    about = (f"your answer to {_first_sentence(asking[0].text)!r}" if asking
+    # The question that offers the values tested (night pain is a warning sign, not an emergency one).
+    offering = [q for q in asking if any(c.value in condition.values() for c in q.choices)] or asking
+    about = (f"your answer to {_first_sentence(offering[0].text)!r}" if offering
              else condition.subject.replace("_", " "))
     if condition.operator == "unknown":
-        return f"if {about} was {'left out' if condition.operand else 'given'}"
+        return f"{about} was {'left out' if condition.operand else 'given'}"
     labels = {c.value: c.label for q in asking for c in q.choices}
     shown = [_lower_first(labels.get(v, _shown(v))) for v in condition.values()]
     joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" or {shown[-1]}"
     if condition.operator in ("has_all", "has_none"):
         joined = joined.replace(" or ", " and ")
-    return f"if {about} {_WHEN_WORDS[condition.operator].format(v=joined)}"
+    return f"{about} {_WHEN_WORDS[condition.operator].format(v=joined)}"
 
 
 def _lower_first(label: str) -> str:
     """A label inside a sentence: "The knee" -> "the knee" (an acronym such as DVT is kept)."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+    first = label.split()[0] if label.split() else ""
+    return label if len(first) > 1 and first.isupper() else label[:1].lower() + label[1:]
 
 
 __all__ = [

@@ -147,3 +147,21 @@ def test_every_command_refuses_a_knowledge_base_that_lost_its_red_flags(
     assert result.exit_code == exit_code, result.output
     assert "safety floor" in result.output and "'saddle_numbness'" in result.output
     assert "self_care" not in result.stdout
+
+
+def test_messages_name_files_from_the_knowledge_base_folder_not_the_install_path() -> None:
+    result = _rules("show", "refer.urgent.fevr")
+    assert result.exit_code == 2
+    assert result.stderr == ("triage: rules/: no rule 'refer.urgent.fevr' in the knowledge base; "
+                             "did you mean 'refer.urgent.fever'?\n")
+    assert str(default_rules_dir()) not in result.stderr
+
+
+def test_a_problem_in_the_bundled_rules_is_shown_relative_to_the_folder(tmp_path: Path) -> None:
+    from triage.cli.common import shown_problem
+    from triage.errors import Location, Problem
+
+    inside = Problem(Location(str(default_rules_dir() / "questions.yaml"), 12), "broken")
+    assert str(shown_problem(inside)) == "rules/questions.yaml:12: [error] broken (load)"
+    elsewhere = Problem(Location(str(tmp_path / "clinic" / "questions.yaml"), 3), "broken")
+    assert shown_problem(elsewhere) == elsewhere

@@ -131,3 +131,17 @@ def test_custom_rules_folder(tmp_path: Path) -> None:
     assert "Clinic wording, desk work" in result.stdout
     broken = _audit(CLINIC_A, "--rules", str(tmp_path / "nowhere"))
     assert broken.exit_code == 2 and "does not exist" in broken.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_offers_the_why_not_targets(shell: str) -> None:
+    """The README's completion scripts: click answers when _TRIAGE_COMPLETE is set."""
+    # bash and zsh give the index of the word being completed, fish the word itself.
+    env = {"_TRIAGE_COMPLETE": f"{shell}_complete", "COMP_WORDS": "triage audit x.yaml --why-not ham",
+           "COMP_CWORD": "ham" if shell == "fish" else "4"}
+    result = CliRunner().invoke(main, [], env=env, prog_name="triage")
+    assert result.exit_code == 0
+    assert "hamstrings" in result.stdout and "piriformis" not in result.stdout
+    source = CliRunner().invoke(main, [], env={"_TRIAGE_COMPLETE": f"{shell}_source"},
+                                prog_name="triage")
+    assert "_TRIAGE_COMPLETE" in source.stdout

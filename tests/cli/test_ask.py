@@ -208,8 +208,7 @@ def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
             child.expect_exact("> ")
             child.sendline(typed)
         child.expect_exact("What might have set it off")
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF)
+        _interrupt(child)
     finally:
         child.close()
     assert child.exitstatus == 130
@@ -286,6 +285,20 @@ def test_an_emergency_stop_saves_a_case_that_triage_run_triages_as_an_emergency(
     assert [r["rule"] for r in record["referral"]["reasons"]][0] == "refer.emergency.leg_weakness"
 
 
+def _interrupt(child: Any) -> None:
+    """Ctrl-C, and the end of the process.
+
+    Pressed again if the first one was lost: CPython's readline can miss a
+    SIGINT that lands just before it starts waiting for a key (it then
+    waits for the next key), which a loaded test machine sometimes hits.
+    """
+    pexpect = pytest.importorskip("pexpect")
+    child.sendcontrol("c")
+    if child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=10) == 1:
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF)
+
+
 def _words(text: str) -> str:
     """A pattern for ``text`` that allows a line break (wrapping) between any two words."""
     return r"\s+".join(re.escape(word) for word in text.split())
@@ -336,8 +349,7 @@ def test_in_a_terminal_ambiguous_answers_typos_arrow_keys_and_label_words(tmp_pa
         child.expect_exact("> ")
         child.sendline("same")  # a word of the label "About the same"
         child.expect_exact("> ")
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF)
+        _interrupt(child)
     finally:
         child.close()
     assert child.exitstatus == 130
@@ -354,8 +366,7 @@ def test_in_a_terminal_long_lines_wrap_at_word_boundaries(tmp_path: Path) -> Non
     child = _spawn(tmp_path, columns=60)
     try:
         child.expect_exact("> ")
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF)
+        _interrupt(child)
     finally:
         child.close()
     lines = child.logfile_read.getvalue().replace("\r\n", "\n").split("\n")

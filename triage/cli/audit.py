@@ -70,7 +70,8 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
             continue
         if isinstance(record, ErrorRecord):
             invalid += 1
-            click.echo(f"triage: {record.error}", err=True)
+            for error in record.error.all:
+                click.echo(f"triage: {error}", err=True)
             continue
         audits.append(audit_case(session, record, why_not))
     if case_id is not None and not audits and not invalid:

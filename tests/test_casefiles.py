@@ -240,3 +240,53 @@ def test_any_bytes_in_a_file_give_results_or_a_clean_error(session: Any, data: b
             triage_all(read_cases(str(path), VOCABULARY), session)
         except InputFileError as error:
             assert error.location.file == str(path) and error.message
+
+
+def _read_csv_text(tmp_path: Path, text: str, **options: Any) -> tuple[list[Any], list[str]]:
+    from triage.casefiles import CsvOptions
+
+    warnings: list[InputWarning] = []
+    path = write(tmp_path, "clinic.csv", text)
+    records = list(read_cases(path, on_warning=warnings.append, csv_options=CsvOptions(**options)))
+    return records, [w.message for w in warnings]
+
+
+def test_blank_csv_rows_are_skipped_and_counted_without_shifting_default_ids(tmp_path: Path) -> None:
+    records, said = _read_csv_text(
+        tmp_path, "pain_sites,red_flags,conditions\n,,\nhip,none,none\n  , ,\n\nknee,none,none\n")
+    assert [r.id for r in records] == ["clinic.csv#1", "clinic.csv#2"]
+    assert all(isinstance(r, Case) for r in records)
+    assert said == ["3 blank rows were skipped (lines 2, 4, 5)"]
+
+
+def test_trailing_empty_cells_are_harmless_but_extra_values_are_not(tmp_path: Path) -> None:
+    records, _ = _read_csv_text(tmp_path, "id,pain_sites,red_flags,conditions\n"
+                                          "a,hip,none,none,,\nb,hip,none,none,oops\n")
+    assert isinstance(records[0], Case)
+    assert isinstance(records[1], ErrorRecord)
+    assert records[1].error.message == "the row has 5 cells but the header has 4"
+
+
+def test_a_header_named_twice_in_two_spellings_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"'id' appears twice in the header \(as 'id' and 'ID'\)"):
+        _read_csv_text(tmp_path, "id,ID,pain_sites,red_flags,conditions\na,b,hip,none,none\n")
+
+
+def test_each_respelled_value_is_said_once_per_file(tmp_path: Path) -> None:
+    records, said = _read_csv_text(tmp_path, "id,pain_sites,red_flags,conditions\n"
+                                             "a,Hip,none,none\nb,Hip;Knee,none,none\n")
+    assert [sorted(r.pain_sites) for r in records] == [["hip"], ["hip", "knee"]]
+    assert said == ["'Hip' read as 'hip' (said once for this file)",
+                    "'Knee' read as 'knee' (said once for this file)"]
+
+
+def test_every_problem_of_a_yaml_case_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "cases.yaml", "id: a\nage: old\npain_sites: [hip, elbow, shoulder]\n"
+                                         "triggers: [tenis_serve]\nred_flags: []\n")
+    [record] = list(read_cases(path))
+    assert isinstance(record, ErrorRecord)
+    assert [(e.location.field, e.location.line, e.value) for e in record.error.all] == [
+        ("age", 2, "old"), ("pain_sites", 3, "elbow"), ("pain_sites", 3, "shoulder"),
+        ("triggers", 4, "tenis_serve"), ("conditions", 1, None)]
+    as_dict = record.to_dict()
+    assert as_dict["error"]["field"] == "age" and len(as_dict["errors"]) == 5

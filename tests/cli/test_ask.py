@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -184,11 +185,17 @@ def test_end_of_input_exits_130_and_keeps_the_answers_marked_incomplete(tmp_path
     assert record["disposition"] == "urgent"
 
 
+def _ctrl_c_reaches() -> None:
+    """In the child: a shell may start background jobs (this suite too) with SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     saved = tmp_path / "tty.yaml"
     child = pexpect.spawn(sys.executable, ["-m", "triage", "ask", "--save", str(saved)],
-                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+                          encoding="utf-8", timeout=30, dimensions=(50, 200),
+                          preexec_fn=_ctrl_c_reaches)
     try:
         for expected, typed in [
             ("First, do you have any of these", ""),
@@ -208,7 +215,8 @@ def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
             child.expect_exact("> ")
             child.sendline(typed)
         child.expect_exact("What might have set it off")
-        _interrupt(child)
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF)
     finally:
         child.close()
     assert child.exitstatus == 130
@@ -299,6 +307,8 @@ def _interrupt(child: Any) -> None:
         child.expect(pexpect.EOF)
 
 
+
+
 def _words(text: str) -> str:
     """A pattern for ``text`` that allows a line break (wrapping) between any two words."""
     return r"\s+".join(re.escape(word) for word in text.split())
@@ -309,7 +319,8 @@ def _spawn(tmp_path: Path, *args: str, columns: int = 200) -> Any:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm"
     child = pexpect.spawn(sys.executable, ["-m", "triage", "ask", *args], encoding="utf-8",
-                          timeout=30, dimensions=(40, columns), env=env, cwd=str(tmp_path))
+                          timeout=30, dimensions=(40, columns), env=env, cwd=str(tmp_path),
+                          preexec_fn=_ctrl_c_reaches)
     child.logfile_read = io.StringIO()
     return child
 
@@ -349,7 +360,8 @@ def test_in_a_terminal_ambiguous_answers_typos_arrow_keys_and_label_words(tmp_pa
         child.expect_exact("> ")
         child.sendline("same")  # a word of the label "About the same"
         child.expect_exact("> ")
-        _interrupt(child)
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF)
     finally:
         child.close()
     assert child.exitstatus == 130
@@ -366,7 +378,8 @@ def test_in_a_terminal_long_lines_wrap_at_word_boundaries(tmp_path: Path) -> Non
     child = _spawn(tmp_path, columns=60)
     try:
         child.expect_exact("> ")
-        _interrupt(child)
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF)
     finally:
         child.close()
     lines = child.logfile_read.getvalue().replace("\r\n", "\n").split("\n")

@@ -185,6 +185,20 @@ def test_end_of_input_exits_130_and_keeps_the_answers_marked_incomplete(tmp_path
     assert record["disposition"] == "urgent"
 
 
+def _interrupt(child: Any) -> None:
+    """Ctrl-C at the prompt, and the end of the process.
+
+    Pressed again if the first was lost: CPython's readline misses a SIGINT
+    that lands after its last check for signals and before it starts waiting
+    for a key (a person then presses Ctrl-C again); a loaded machine hits it.
+    """
+    pexpect = pytest.importorskip("pexpect")
+    child.sendcontrol("c")
+    if child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=10) == 1:
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF)
+
+
 def _ctrl_c_reaches() -> None:
     """In the child: a shell may start background jobs (this suite too) with SIGINT ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -215,8 +229,8 @@ def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
             child.expect_exact("> ")
             child.sendline(typed)
         child.expect_exact("What might have set it off")
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF)
+        child.expect_exact("> ")
+        _interrupt(child)
     finally:
         child.close()
     assert child.exitstatus == 130
@@ -360,8 +374,7 @@ def test_in_a_terminal_ambiguous_answers_typos_arrow_keys_and_label_words(tmp_pa
         child.expect_exact("> ")
         child.sendline("same")  # a word of the label "About the same"
         child.expect_exact("> ")
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF)
+        _interrupt(child)
     finally:
         child.close()
     assert child.exitstatus == 130
@@ -378,8 +391,7 @@ def test_in_a_terminal_long_lines_wrap_at_word_boundaries(tmp_path: Path) -> Non
     child = _spawn(tmp_path, columns=60)
     try:
         child.expect_exact("> ")
-        child.sendcontrol("c")
-        child.expect(pexpect.EOF)
+        _interrupt(child)
     finally:
         child.close()
     lines = child.logfile_read.getvalue().replace("\r\n", "\n").split("\n")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
 
+from triage.conditions import Condition
 from triage.knowledge import KnowledgeBase
 from triage.questionnaire import (
-    CANNOT_MATTER, Interrupted, InvalidAnswer, Questionnaire, candidate_answers,
-    converse, parse_answer, why_lines)
+    CANNOT_MATTER, NOT_APPLICABLE, Interrupted, InvalidAnswer, Questionnaire, Skipped,
+    candidate_answers, converse, parse_answer, skipped_lines, why_lines)
 from triage.questions import Question
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
@@ -219,3 +221,22 @@ def test_the_cheap_check_never_skips_what_the_engine_search_would_ask(
             if not questionnaire._may_matter(question):
                 assert not questionnaire.search_says_it_matters(question), question.id
         questionnaire.respond(answers[questionnaire.current.id])
+
+
+@pytest.mark.parametrize(("condition", "words"), [
+    (Condition("age", "at_least", 60), "only needed if your answer to 'How old are you, in years?' "
+                                       "was at least 60"),
+    (Condition("course", "is_any", ("worsening", "unchanged")),
+     "only needed if your answer to 'Over the last few days, is the pain...' was getting worse "
+     "or about the same"),
+    (Condition("conditions", "has_none", ("dvt", "burns")),
+     "only needed if your answer to 'Do you have any of these conditions?' included none of "
+     "a blood clot in a deep vein (DVT) and burns on the back or legs"),
+    (Condition("age", "unknown", True), "only needed if your answer to 'How old are you, in years?' "
+                                        "was left out"),
+])
+def test_a_skipped_question_says_in_plain_words_what_it_depends_on(
+        kb: KnowledgeBase, condition: Condition, words: str) -> None:
+    asked = dataclasses.replace(question(kb, "lower_back_curve"), when=(condition,))
+    [_, _, _, line] = skipped_lines((Skipped(asked, NOT_APPLICABLE, "rule syntax"),), kb.questions)
+    assert line == f"    - {asked.text} ({words})"

@@ -734,9 +734,8 @@ def _when_words(condition: Condition, questions: tuple[Question, ...]) -> str:
         return f"{about} was {'left out' if condition.operand else 'given'}"
     labels = {c.value: c.label for q in asking for c in q.choices}
     shown = [_lower_first(labels.get(v, _shown(v))) for v in condition.values()]
-    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" or {shown[-1]}"
-    if condition.operator in ("has_all", "has_none"):
-        joined = joined.replace(" or ", " and ")
+    conjunction = "and" if condition.operator in ("has_all", "has_none") else "or"
+    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" {conjunction} {shown[-1]}"
     return f"{about} {_WHEN_WORDS[condition.operator].format(v=joined)}"
 
 

@@ -68,9 +68,11 @@ def test_answers_by_number_name_or_prefix(kb: KnowledgeBase, ident: str, typed: 
 
 @pytest.mark.parametrize(("ident", "typed", "says"), [
     ("pain_sites", "", "at least one"),
-    ("pain_sites", "b", "could be any of: 1\\) The lower back \\[lower_back\\]; 2\\) A buttock"),
+    ("pain_sites", "b", "could be any of: 1\\) The lower back \\[lower_back\\]; 2\\) .* "
+                        "\\[upper_back\\]; 3\\) A buttock \\[buttock\\]; 7\\) The back of the thigh"),
     ("pain_sites", "back", "'back' could be any of: 1\\) The lower back \\[lower_back\\]; "
-                           "6\\) The back of the thigh \\[back_of_thigh\\]\\. Type more"),
+                           "2\\) Between the shoulder blades, or the middle of the back \\[upper_back\\]; "
+                           "7\\) The back of the thigh \\[back_of_thigh\\]\\. Type more"),
     ("pain_sites", "buttock, back", "'back' could be any of"),
     ("pain_sites", "thigh", "back_of_thigh.*front_of_thigh"),
     ("emergency_signs", "sadle", "did you mean 'saddle_numbness'"),

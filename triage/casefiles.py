@@ -471,7 +471,10 @@ def _detect_delimiter(header: str, vocabulary: Vocabulary, reading: _Reading) ->
     comma. A delimiter other than the comma is reported, as it was guessed.
     """
     def known(delimiter: str) -> tuple[int, int]:
-        cells = next(csv.reader([header], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([header], delimiter=delimiter), [])
+        except csv.Error:  # a broken header: reading it with the comma reports it, with its line
+            return (0, 0)
         return sum(normal_spelling(c) in vocabulary.fields for c in cells), len(cells)
 
     best = max(CSV_DELIMITERS, key=known)  # max keeps the first of equals: the comma

@@ -639,7 +639,8 @@ class _DotGraph:
             self.edge(none, target, missing=True)
         for candidate in why.candidates:
             if candidate.fired:
-                rule = self.node((case, "rule", candidate.fired), f"#{candidate.fired} {candidate.rule}", "rule")
+                rule = self.node((case, "rule", candidate.fired), f"#{candidate.fired} {candidate.rule}",
+                                 "rule")
                 self.edge(rule, target, "fired")
                 continue
             rule = self.node((case, "unfired", candidate.rule), f"{candidate.rule}\n(did not fire)", "unfired")

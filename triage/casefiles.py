@@ -147,10 +147,12 @@ class CaseIds:
 
 
 def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = None,
-               ids: CaseIds | None = None) -> Iterator[CaseRecord]:
+               ids: CaseIds | None = None,
+               on_open: Callable[[IO[str]], None] | None = None) -> Iterator[CaseRecord]:
     """Yield the cases of one file (``-`` = standard input) in order.
 
-    ``ids``, if given, is told every case's id (to warn about duplicates).
+    ``ids``, if given, is told every case's id (to warn about duplicates);
+    ``on_open``, if given, receives the opened stream (to follow progress).
     """
     name = display_name(path)
     check_readable(path)
@@ -158,6 +160,8 @@ def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = No
         stream = _open(path, stdin)
     except OSError as exc:
         raise InputFileError(f"cannot read the file: {exc.strerror or exc}", Location(name)) from None
+    if on_open is not None:
+        on_open(stream)
     count = 0
     if ids is not None:
         ids.start_file(name)

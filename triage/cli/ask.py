@@ -31,6 +31,8 @@ def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: 
     back returns to the previous one. Reads any input, so answers can be
     piped in. Ctrl-C or the end of the input stops (exit 130).
     """
+    from ..formats import printable
+    from ..interrupts import exit_status
     from ..questionnaire import (INTRODUCTION, Interrupted, Questionnaire, converse,
                                  emergency_lines, how_lines, result_lines, skipped_lines)
 
@@ -40,7 +42,8 @@ def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: 
     stdin = sys.stdin
 
     def write(text: str) -> None:
-        click.echo(text, nl=not text.endswith("> "), err=as_json)
+        # Answers and ids are echoed back: escape what could drive the terminal.
+        click.echo(printable(text, keep="\n"), nl=not text.endswith("> "), err=as_json)
 
     def read() -> str | None:
         line = stdin.readline()
@@ -53,13 +56,13 @@ def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: 
     write("\n".join(INTRODUCTION))
     try:
         converse(questionnaire, read, write)
-    except (Interrupted, KeyboardInterrupt):
+    except (Interrupted, KeyboardInterrupt) as exc:
         write("")
         if save is not None:
             _save(save, questionnaire.case_dict(), _incomplete_note(questionnaire))
             click.echo(f"triage: answers so far saved to {save} (marked incomplete)", err=True)
         click.echo("triage: stopped before the end; no result", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(exit_status(exc) if isinstance(exc, KeyboardInterrupt) else EXIT_INTERRUPTED)
 
     result = questionnaire.result()
     if questionnaire.emergency:

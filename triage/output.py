@@ -47,7 +47,10 @@ class ResultOutput:
         self._stream = stream
         #: The file's bytes (None for a stream), to cut it back to complete records.
         self.raw = raw
-        self._writer = make_writer(fmt, stream, width=width, color=color)
+        try:
+            self._writer = make_writer(fmt, stream, width=width, color=color)  # a header, for some
+        except OSError as exc:
+            raise _write_error(exc, name) from None
         #: Where the complete results were kept when the run failed (``FILE.partial``).
         self.kept: str | None = None
         # (records done, bytes they fill) change together in one assignment, so

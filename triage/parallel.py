@@ -24,10 +24,11 @@ are killed and reaped: none is left behind.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
 
@@ -47,6 +48,11 @@ CHUNK_SIZE = 50
 #: Chunks in flight per worker: enough to keep every worker busy while this
 #: process reads and writes, few enough to keep memory flat.
 CHUNKS_IN_FLIGHT_PER_WORKER = 6
+
+#: Seconds between looks at the workers while waiting for a result.
+_POLL = 0.5
+#: Seconds a dead worker may go unnoticed by the executor before the pool counts as broken.
+_DEAD_WORKER_GRACE = 2.0
 
 #: multiprocessing start method; None = the platform's default (fork or spawn both work).
 START_METHOD: str | None = None
@@ -128,20 +134,59 @@ class _Pool:
                 self._executor = ProcessPoolExecutor(
                     self._workers, mp_context=multiprocessing.get_context(START_METHOD),
                     initializer=_start_worker, initargs=(self._kb,))
-            chunk.future = self._executor.submit(_triage_chunk, chunk.cases)
+            try:
+                chunk.future = self._executor.submit(_triage_chunk, chunk.cases)
+            except BrokenProcessPool as exc:
+                # A worker died since the last look: the chunk is in the same plight
+                # as those in flight, and is retried with them.
+                chunk.future = Future()
+                chunk.future.set_exception(exc)
+
+    def wait(self, future: Future[list[TriageResult]]) -> bool:
+        """Wait for ``future``; False if the pool broke (a worker died) instead.
+
+        The executor notices a dead worker at once, except when the worker
+        died halfway through sending its results: its reader then waits for
+        the rest for ever. A worker found dead while a result is still awaited
+        breaks the pool here after a grace period.
+        """
+        grace = 0
+        while True:
+            done, _ = wait([future], timeout=_POLL)
+            if done:
+                return not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool)
+            grace = grace + 1 if self._a_worker_died() else 0
+            if grace * _POLL >= _DEAD_WORKER_GRACE:
+                return False
+
+    def _a_worker_died(self) -> bool:
+        return any(process.exitcode is not None for process in self._processes())
+
+    def _processes(self) -> list[multiprocessing.process.BaseProcess]:
+        # ProcessPoolExecutor cannot kill its workers before Python 3.14
+        # (terminate_workers); its process table is the one way to reach them.
+        return list(dict(getattr(self._executor, "_processes", None) or {}).values())
 
     def stop(self) -> None:
         """Kill the workers and reap them (also when broken, also on Ctrl-C)."""
-        executor, self._executor = self._executor, None
-        if executor is None:
+        if self._executor is None:
             return
         with shielded():
-            # ProcessPoolExecutor cannot kill its workers before Python 3.14
-            # (terminate_workers); its process table is the one way to reach them.
-            for process in dict(getattr(executor, "_processes", None) or {}).values():
+            processes = self._processes()
+            for process in processes:
                 if process.is_alive():
                     process.kill()
-            executor.shutdown(wait=True, cancel_futures=True)
+            for process in processes:
+                process.join(_DEAD_WORKER_GRACE)
+            # A worker killed while sending its results leaves the executor's
+            # reader waiting for the rest; with this last writer closed it
+            # reads the end of the pipe instead, and the executor can shut down.
+            results = getattr(self._executor, "_result_queue", None)
+            writer = getattr(results, "_writer", None)
+            if writer is not None:
+                writer.close()
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
 
 
 def _triage_on_pool(records: Iterable[CaseRecord], kb: KnowledgeBase,
@@ -179,16 +224,17 @@ def _triage_on_pool(records: Iterable[CaseRecord], kb: KnowledgeBase,
 def _results(in_flight: deque[_Chunk], pool: _Pool) -> list[TriageResult]:
     """The results of the first chunk in flight; a broken pool is replaced first."""
     head = in_flight[0]
-    if not isinstance(head.future.exception(), BrokenProcessPool):
+    if pool.wait(head.future):
         return head.future.result()
     pool.stop()
     # Every chunk in flight failed with the pool: run each again alone, so
     # that a chunk killing its worker a second time is known for certain.
     for chunk in in_flight:
-        if chunk.future.done() and chunk.future.exception() is None:
+        future = chunk.future
+        if future.done() and not future.cancelled() and future.exception() is None:
             continue  # finished before the pool broke
         pool.submit(chunk)
-        if isinstance(chunk.future.exception(), BrokenProcessPool):
+        if not pool.wait(chunk.future):
             raise WorkerError(
                 f"a worker process died twice (killed, or out of memory) on {chunk.describe()}; "
                 "the results before them are kept")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def audit_command(casefile: str, case_id: str | None, output_format: str, why_no
     """
     from ..audit import audit_case, render_dot, render_json, render_text
     from ..casefiles import read_cases
+    from ..formats import printable
     from ..results import ErrorRecord
 
     session = load_session(rules_dir)
@@ -52,10 +54,17 @@ def audit_command(casefile: str, case_id: str | None, output_format: str, why_no
             invalid += 1
             click.echo(f"triage: {record.error}", err=True)
             continue
+        if output_format == "text":
+            # A newline in an id would forge a line of the audit: the id is shown escaped.
+            record = dataclasses.replace(record, id=printable(record.id))
         audits.append(audit_case(session, record, why_not))
     if case_id is not None and not audits and not invalid:
         click.echo(f"triage: no case with id {case_id!r} in {casefile}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     render = {"text": render_text, "json": render_json, "dot": render_dot}[output_format]
-    click.echo(render(audits), nl=False)
+    text = render(audits)
+    if output_format == "text":
+        # Case ids are shown as they were given: escape what could drive the terminal.
+        text = printable(text, keep="\n")
+    click.echo(text, nl=False)
     sys.exit(EXIT_INVALID_CASES if invalid else EXIT_OK)

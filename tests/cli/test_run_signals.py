@@ -129,15 +129,16 @@ def test_without_output_every_line_written_is_complete(batch: tuple[Path, bytes]
     cases, full = batch
     process = subprocess.Popen(triage_command("run", str(cases), "-f", "jsonl", "--workers", "2"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    process.send_signal(signal.SIGTERM)
+    assert process.stdout is not None and process.stderr is not None
     try:
-        rest, stderr = process.communicate(timeout=120)
+        first = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        written = first + process.stdout.read()  # through the same buffer as the first line
+        stderr = process.stderr.read()
+        process.wait(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-    written = first + rest
     assert process.returncode in (0, 143), stderr
     assert full.startswith(written) and written.endswith(b"\n")
     assert all(json.loads(line) for line in written.splitlines())

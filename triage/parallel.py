@@ -110,6 +110,8 @@ class _Chunk:
         self.records = records
         self.cases = [record for record in records if isinstance(record, Case)]
         self.future: Future[list[TriageResult]] = Future()
+        #: Set when the chunk killed its worker again on its retry.
+        self.fatal: WorkerError | None = None
 
     def describe(self) -> str:
         ids = [record.id for record in self.records]
@@ -222,22 +224,29 @@ def _triage_on_pool(records: Iterable[CaseRecord], kb: KnowledgeBase,
 
 
 def _results(in_flight: deque[_Chunk], pool: _Pool) -> list[TriageResult]:
-    """The results of the first chunk in flight; a broken pool is replaced first."""
+    """The results of the first chunk in flight; a broken pool is replaced first.
+
+    Raises :class:`WorkerError` when this chunk killed its worker twice.
+    """
     head = in_flight[0]
-    if pool.wait(head.future):
-        return head.future.result()
-    pool.stop()
-    # Every chunk in flight failed with the pool: run each again alone, so
-    # that a chunk killing its worker a second time is known for certain.
-    for chunk in in_flight:
-        future = chunk.future
-        if future.done() and not future.cancelled() and future.exception() is None:
-            continue  # finished before the pool broke
-        pool.submit(chunk)
-        if not pool.wait(chunk.future):
-            raise WorkerError(
-                f"a worker process died twice (killed, or out of memory) on {chunk.describe()}; "
-                "the results before them are kept")
+    if head.fatal is None and not pool.wait(head.future):
+        pool.stop()
+        # Every chunk in flight failed with the pool: run each again alone, so
+        # that a chunk killing its worker a second time is known for certain.
+        for chunk in in_flight:
+            future = chunk.future
+            if future.done() and not future.cancelled() and future.exception() is None:
+                continue  # finished before the pool broke
+            pool.submit(chunk)
+            if not pool.wait(chunk.future):
+                # The run stops there, once the results before it are written.
+                chunk.fatal = WorkerError(
+                    f"a worker process died twice (killed, or out of memory) on {chunk.describe()}; "
+                    "the results before them are kept")
+                pool.stop()
+                break
+    if head.fatal is not None:
+        raise head.fatal
     return head.future.result()
 
 

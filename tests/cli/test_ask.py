@@ -148,3 +148,9 @@ def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
     assert text.startswith("# INCOMPLETE:")
     assert "pain_feels: [spasm, locked_up]" in text
     assert "pain_side: right" in text
+
+
+def test_piped_answers_are_echoed_with_control_characters_escaped() -> None:
+    result = ask(["\x1b[2J\u202e", "", "", "", *SELF_CARE_LINES[3:]])
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[2J\\u202e" in result.output

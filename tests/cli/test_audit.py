@@ -100,3 +100,16 @@ def test_custom_rules_folder(tmp_path: Path) -> None:
     assert "Clinic wording, desk work" in result.stdout
     broken = _audit(CLINIC_A, "--rules", str(tmp_path / "nowhere"))
     assert broken.exit_code == 2 and "does not exist" in broken.stderr
+
+
+def test_text_audit_escapes_control_characters_of_a_case(tmp_path: Path) -> None:
+    cases = tmp_path / "hostile.jsonl"
+    cases.write_text(json.dumps({"id": "evil\x1b]0;pwned\x07\nAUDIT fake\r\u202e", "pain_sites": ["buttock"],
+                                 "red_flags": [], "conditions": []}) + "\n")
+    result = _audit(str(cases))
+    assert result.exit_code == 0, result.output
+    for char in "\x1b\x07\r\u202e":
+        assert char not in result.stdout
+    assert "AUDIT evil\\x1b]0;pwned\\x07\\nAUDIT fake\\r\\u202e" in result.stdout
+    assert not any(line.startswith("AUDIT fake") for line in result.stdout.splitlines())
+    assert json.loads(_audit(str(cases), "-f", "json").stdout)[0]["id"].startswith("evil\x1b")

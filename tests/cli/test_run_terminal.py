@@ -34,6 +34,17 @@ def _feed_slowly(fifo: Path, cases: Path, stop: threading.Event) -> None:
             time.sleep(0.05)
 
 
+def _slow_feed(folder: Path) -> tuple[Path, threading.Event, threading.Thread]:
+    """A FIFO fed with cases a few at a time (so a run lasts as long as the test wants)."""
+    cases = write_generated_cases(folder / "cases.jsonl", 2000)
+    fifo = folder / "feed.jsonl"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+    feeder = threading.Thread(target=_feed_slowly, args=(fifo, cases, stop))
+    feeder.start()
+    return fifo, stop, feeder
+
+
 def _spawn(*args: str, env: dict[str, str] | None = None, columns: int = 80) -> object:
     command = triage_command(*args)
     return pexpect.spawn(command[0], command[1:], env={**os.environ, **(env or {})},
@@ -42,12 +53,7 @@ def _spawn(*args: str, env: dict[str, str] | None = None, columns: int = 80) -> 
 
 @pytest.mark.parametrize("quiet", [False, True])
 def test_a_long_batch_on_a_terminal_shows_progress_that_is_cleared(tmp_path: Path, quiet: bool) -> None:
-    cases = write_generated_cases(tmp_path / "cases.jsonl", 2000)
-    fifo = tmp_path / "feed.jsonl"
-    os.mkfifo(fifo)
-    stop = threading.Event()
-    feeder = threading.Thread(target=_feed_slowly, args=(fifo, cases, stop))
-    feeder.start()
+    fifo, stop, feeder = _slow_feed(tmp_path)
     out = tmp_path / "out.jsonl"
     child = _spawn("run", str(fifo), "-o", str(out), "--workers", "1", *(["--quiet"] if quiet else []))
     try:
@@ -71,12 +77,7 @@ def test_a_long_batch_on_a_terminal_shows_progress_that_is_cleared(tmp_path: Pat
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
-    cases = write_generated_cases(tmp_path / "cases.jsonl", 2000)
-    fifo = tmp_path / "feed.jsonl"
-    os.mkfifo(fifo)
-    stop = threading.Event()
-    feeder = threading.Thread(target=_feed_slowly, args=(fifo, cases, stop))
-    feeder.start()
+    fifo, stop, feeder = _slow_feed(tmp_path)
     process = subprocess.Popen(triage_command("run", str(fifo), "-o", str(tmp_path / "out.jsonl"),
                                               "--workers", "1"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

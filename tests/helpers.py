@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from triage.case import Case, parse_case
@@ -10,6 +16,8 @@ from triage.knowledge import load_knowledge_base
 #: The bundled knowledge base's vocabulary (loaded once for every test module).
 VOCABULARY = load_knowledge_base().vocabulary
 FIELDS = VOCABULARY.fields
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: The smallest valid case: screened, nothing found, pain in the lower back.
 BASE_CASE: dict[str, Any] = {"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}
@@ -23,3 +31,47 @@ def parse(raw: object, case_id: str, **options: Any) -> Case:
 def make_case(case_id: str = "test#1", **answers: Any) -> Case:
     """A valid case: ``BASE_CASE`` with ``answers`` laid over it."""
     return parse({**BASE_CASE, **answers}, case_id)
+
+
+def write_generated_cases(path: Path, count: int, seed: int = 6) -> Path:
+    """``count`` seeded valid cases (benchmarks/cases.py) as JSON Lines at ``path``."""
+    spec = importlib.util.spec_from_file_location("bench_cases", ROOT / "benchmarks" / "cases.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with path.open("w", encoding="utf-8") as stream:
+        for case in module.generate_cases(count, seed):
+            stream.write(json.dumps(case) + "\n")
+    return path
+
+
+def children_of(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc), e.g. a run's workers."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def gone(pids: list[int], within: float = 10.0) -> bool:
+    """True once none of ``pids`` runs any more (waiting up to ``within`` seconds)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.append(pid)
+        if not alive:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def triage_command(*args: str) -> list[str]:
+    """The ``triage`` command line, run with this Python."""
+    return [sys.executable, "-m", "triage", *args]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -291,3 +294,80 @@ def test_every_problem_of_a_yaml_case_is_reported(tmp_path: Path) -> None:
         ("triggers", 4, "tenis_serve"), ("conditions", 1, None)]
     as_dict = record.to_dict()
     assert as_dict["error"]["field"] == "age" and len(as_dict["errors"]) == 5
+
+
+def test_an_oversized_csv_cell_costs_its_row_only(tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("id,pain_sites,red_flags,conditions\n"
+                    "a,lower_back,,\n"
+                    f"b,{'x' * 200_000},,\n"
+                    "c,lower_back,,\n")
+    records = list(read_cases(str(path), VOCABULARY))
+    assert [r.id for r in records] == ["a", "cases.csv#2", "c"]
+    error = records[1]
+    assert isinstance(error, ErrorRecord) and "a cell is longer than" in error.error.message
+    assert error.error.location.line == 3
+
+
+def test_a_json_list_is_read_case_by_case_with_lines(tmp_path: Path) -> None:
+    path = tmp_path / "cases.json"
+    items = [{"id": f"c{n}", "pain_sites": ["lower_back"], "red_flags": [], "conditions": [],
+              "age": 30 + n} for n in range(3000)]
+    path.write_text(json.dumps(items, indent=1))
+    records = list(read_cases(str(path), VOCABULARY))
+    assert [r.id for r in records] == [f"c{n}" for n in range(3000)]
+    bad = tmp_path / "bad.json"
+    bad.write_text('[\n {"pain_sites": ["lower_back"], "red_flags": [], "conditions": []},\n'
+                   ' {"pain_sites": ["lower_back"], "red_flags": [], "conditions": [], "age": "x"}\n]')
+    first, second = read_cases(str(bad), VOCABULARY)
+    assert isinstance(second, ErrorRecord) and second.error.location.line == 3
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[{"pain_sites": ["lower_back"], "red_flags": [], "conditions": []} {}]', "Expecting ',' delimiter"),
+    ('[{"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}', "not closed"),
+    ('[{"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}] []', "Extra data"),
+])
+def test_a_broken_json_list_is_a_file_error_after_the_cases_before_it(
+        tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    reader = read_cases(str(path), VOCABULARY)
+    assert next(reader).id == "bad.json#1"
+    with pytest.raises(InputFileError, match=message):
+        next(reader)
+
+
+# The peak resident size of this process alone: on Linux ru_maxrss keeps the high-water mark
+# of the process that forked it (pytest), VmHWM starts afresh at exec.
+LIST_READER = """
+import resource, sys
+from triage.casefiles import read_cases
+from triage.knowledge import load_knowledge_base
+count = sum(1 for _ in read_cases(sys.argv[1], load_knowledge_base().vocabulary))
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, peak)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_a_single_list_of_20000_cases_is_read_in_bounded_memory(tmp_path: Path, fmt: str) -> None:
+    """Read whole, such a YAML list peaked at ~200 MB; case by case it stays near start-up size."""
+    path = tmp_path / f"cases.{fmt}"
+    case = '{id: c%d, pain_sites: [buttock, back_of_thigh], triggers: [tennis_serve], ' \
+           'red_flags: [], conditions: []}'
+    if fmt == "yaml":
+        path.write_text("".join(f"- {case % n}\n" for n in range(20_000)))
+    else:
+        path.write_text(json.dumps([{"id": f"c{n}", "pain_sites": ["buttock", "back_of_thigh"],
+                                     "triggers": ["tennis_serve"], "red_flags": [], "conditions": []}
+                                    for n in range(20_000)], indent=1))
+    done = subprocess.run([sys.executable, "-c", LIST_READER, str(path)], capture_output=True,
+                          text=True, check=True, timeout=600)
+    count, peak_kib = map(int, done.stdout.split())
+    assert count == 20_000
+    assert peak_kib < 100 * 1024, f"peak {peak_kib} KiB"

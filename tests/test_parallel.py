@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from triage import parallel
 from triage.casefiles import read_cases
+from triage.errors import WorkerError
 from triage.formats import to_json
 from triage.parallel import CHUNK_SIZE, triage_parallel
 from triage.results import ErrorRecord
@@ -103,3 +106,75 @@ def test_cli_refuses_zero_workers(batch: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "triage", "run", str(batch), "--workers", "0"],
                           capture_output=True, check=False)
     assert done.returncode == 2 and b"--workers" in done.stderr
+
+
+def _poisoned(cases: list[Any]) -> Any:
+    """A worker's chunk function that dies (like the OOM killer's victim) on the case 'poison'."""
+    if any(case.id == "poison" for case in cases):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_TRIAGE_CHUNK(cases)
+
+
+_REAL_TRIAGE_CHUNK = parallel._triage_chunk
+needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="the poisoned chunk function reaches workers by fork")
+
+
+def _with_poison(folder: Path, at: int, count: int = 4 * CHUNK_SIZE) -> Path:
+    lines = _batch_file(folder, count).read_text().splitlines()
+    case = json.loads(lines[at])
+    case["id"] = "poison"
+    lines[at] = json.dumps(case)
+    path = folder / "poisoned.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@needs_fork
+def test_a_chunk_that_kills_its_worker_twice_is_named_and_the_results_before_it_kept(
+        tmp_path: Path, session: TriageSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "START_METHOD", "fork")
+    monkeypatch.setattr(parallel, "_triage_chunk", _poisoned)
+    path = _with_poison(tmp_path, at=2 * CHUNK_SIZE + 7)
+    outcomes = triage_parallel(read_cases(str(path), VOCABULARY), session, 2)
+    seen = []
+    with pytest.raises(WorkerError) as caught:
+        for outcome in outcomes:
+            seen.append(outcome.id)
+    assert seen == [f"bench-{n}" for n in range(1, 2 * CHUNK_SIZE + 1)]
+    assert f"the {CHUNK_SIZE} cases 'bench-{2 * CHUNK_SIZE + 1}' to 'bench-{3 * CHUNK_SIZE}'" in str(caught.value)
+    assert "died twice" in str(caught.value)
+
+
+@needs_fork
+def test_the_cli_keeps_the_results_before_a_deadly_chunk_and_exits_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from triage.cli import main
+
+    monkeypatch.setattr(parallel, "START_METHOD", "fork")
+    monkeypatch.setattr(parallel, "_triage_chunk", _poisoned)
+    path = _with_poison(tmp_path, at=CHUNK_SIZE + 3)
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["run", str(path), "-o", str(out), "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    assert "a worker process died twice" in result.stderr
+    assert f"the {CHUNK_SIZE} cases 'bench-{CHUNK_SIZE + 1}' to 'bench-{2 * CHUNK_SIZE}'" in result.stderr
+    kept = [json.loads(line)["id"] for line in Path(str(out) + ".partial").read_text().splitlines()]
+    assert kept == [f"bench-{n}" for n in range(1, CHUNK_SIZE + 1)]
+    assert not out.exists() and not list(tmp_path.glob(".out.jsonl.*"))
+
+
+def test_a_failing_later_file_leaves_the_same_output_whatever_the_workers(
+        batch: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {pain_sites: [lower_back]\n")
+    outputs = []
+    for workers in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "triage", "run", str(batch), str(bad), "-f", "jsonl",
+                               "--workers", workers], capture_output=True, check=False, timeout=300)
+        assert done.returncode == 2 and b"bad.yaml" in done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 3 * CHUNK_SIZE + 11

@@ -29,7 +29,7 @@ from .case import Case, normal_spelling, parse_case
 from .errors import CaseError, InputFileError, InputWarning, Location
 from .results import ErrorRecord
 from .vocabulary import REQUIRED_FIELDS, Vocabulary, did_you_mean
-from .yamlio import YamlList, iter_yaml_documents
+from .yamlio import iter_yaml_cases
 
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
                ".ndjson": "jsonl", ".csv": "csv"}
@@ -38,13 +38,23 @@ STDIN = "-"
 MAX_JSON_DEPTH = 32
 #: A JSON Lines line longer than this is one bad case (a real case is under 2 KB).
 MAX_LINE = 1_000_000
+#: A case of a JSON file (an item of its list, or the whole file when it is not
+#: a list) longer than this is refused: a JSON list is read one case at a time,
+#: so memory stays bounded however long the list.
+MAX_JSON_CASE = MAX_LINE
+#: How much of a JSON file is read at a time.
+_JSON_CHUNK = 1 << 16
+#: A CSV cell longer than this (the csv module's limit) makes its row one bad case.
+MAX_CSV_CELL = csv.field_size_limit()
 
 CaseRecord = Case | ErrorRecord
 
 
 def display_name(path: str) -> str:
-    """How a file is named in ids and messages."""
-    return "stdin" if path == STDIN else path
+    """How a file is named in ids and messages (bytes that are not UTF-8 shown escaped)."""
+    if path == STDIN:
+        return "stdin"
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def check_readable(path: str) -> None:
@@ -190,13 +200,15 @@ class _Reading:
 def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
                stdin: IO[str] | None = None, ids: CaseIds | None = None, *,
                on_warning: Callable[[InputWarning], None] | None = None,
-               csv_options: CsvOptions | None = None) -> Iterator[CaseRecord]:
+               csv_options: CsvOptions | None = None,
+               on_open: Callable[[IO[str]], None] | None = None) -> Iterator[CaseRecord]:
     """Yield the cases of one file (``-`` = standard input) in order, checked against ``vocabulary``.
 
     ``ids``, if given, is told every case's id (to warn about duplicates).
     ``on_warning`` receives what was forgiven, once each per file: values
     and CSV column names read in the vocabulary's spelling, ignored unknown
     columns, skipped blank rows. ``csv_options`` says how to read CSV.
+    ``on_open``, if given, receives the opened stream (to follow progress).
     """
     name = display_name(path)
     check_readable(path)
@@ -204,6 +216,8 @@ def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
         stream = _open(path, stdin)
     except OSError as exc:
         raise InputFileError(f"cannot read the file: {exc.strerror or exc}", Location(name)) from None
+    if on_open is not None:
+        on_open(stream)
     count = 0
     if ids is not None:
         ids.start_file(name)
@@ -304,6 +318,9 @@ def _default_id(name: str, n: int) -> str:
 def _case_or_error(raw: Any, name: str, n: int, line: int | None, vocabulary: Vocabulary,
                    reading: _Reading, from_text: bool = False) -> CaseRecord:
     default_id = _default_id(name, n)
+    unwritable = _lone_surrogate(raw)
+    if unwritable is not None:
+        return _surrogate_error(raw, unwritable, default_id, name, line)
 
     def normalised(field: str, given: str, used: str) -> None:
         reading.respelled(field, given, used, line)
@@ -315,17 +332,52 @@ def _case_or_error(raw: Any, name: str, n: int, line: int | None, vocabulary: Vo
         return ErrorRecord(exc.location.case or default_id, exc)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(raw: Any, field: str | None = None) -> tuple[str | None, str] | None:
+    """(field, text) of the first string holding a lone surrogate, if any.
+
+    JSON escapes such as ``"\\ud800"`` decode to half a character, which no
+    UTF-8 output can hold; such a case is refused rather than lose the batch.
+    """
+    if isinstance(raw, str):
+        return (field, raw) if not raw.isascii() and _SURROGATE.search(raw) else None
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            found = _lone_surrogate(key, field) or _lone_surrogate(
+                value, key if field is None and isinstance(key, str) else field)
+            if found is not None:
+                return found
+    elif isinstance(raw, list):
+        for item in raw:
+            found = _lone_surrogate(item, field)
+            if found is not None:
+                return found
+    return None
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _surrogate_error(raw: Any, found: tuple[str | None, str], default_id: str, name: str,
+                     line: int | None) -> ErrorRecord:
+    field, text = found
+    given = raw.get("id") if isinstance(raw, dict) else None
+    case_id = _escaped(str(given)) if isinstance(given, (str, int)) and given != "" else default_id
+    field = _escaped(field) if field is not None else None
+    return ErrorRecord(case_id, CaseError(
+        "the text holds half of a character (a lone surrogate such as \\ud800), which "
+        "cannot be written; fix the escapes in the file", Location(name, line, case_id, field),
+        value=_escaped(text)[:200]))
+
+
 def _read_yaml(stream: IO[str], name: str, vocabulary: Vocabulary,
                reading: _Reading) -> Iterator[CaseRecord]:
-    n = 0
-    for document, line in iter_yaml_documents(stream, name):
-        if document is None:
-            continue
-        items = document if isinstance(document, list) else [document]
-        for index, raw in enumerate(items):
-            n += 1
-            item_line = document.line_of(index) if isinstance(document, YamlList) else line
-            yield _case_or_error(raw, name, n, item_line, vocabulary, reading)
+    # A list is read one item at a time (iter_yaml_cases), so memory stays flat.
+    for n, (raw, line) in enumerate(iter_yaml_cases(stream, name), start=1):
+        yield _case_or_error(raw, name, n, line, vocabulary, reading)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -372,12 +424,114 @@ def _parse_json(text: str, name: str, line: int | None = None) -> Any:
         raise InputFileError(f"invalid JSON: {exc}", Location(name, line)) from None
 
 
+class _JsonText:
+    """A JSON file read a chunk at a time and consumed from the front, counting lines."""
+
+    _NOT_SPACE = re.compile(r"[^ \t\r\n]")
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        self._counted = 0      # text[:_counted] has been counted ...
+        self._line = 1         # ... and text[_counted] is on this line
+
+    def more(self) -> bool:
+        """Read another chunk, dropping what was consumed; False at the end of the file."""
+        if self.eof:
+            return False
+        chunk = self._stream.read(_JSON_CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.line_at(self.pos)
+        self.text, self._counted = self.text[self.pos:] + chunk, 0
+        self.pos = 0
+        return True
+
+    def unread(self) -> int:
+        return len(self.text) - self.pos
+
+    def next_char(self) -> str:
+        """Skip white space; the next character ("" at the end of the file)."""
+        while True:
+            found = self._NOT_SPACE.search(self.text, self.pos)
+            if found is not None:
+                self.pos = found.start()
+                return self.text[self.pos]
+            self.pos = len(self.text)
+            if not self.more():
+                return ""
+
+    def line_at(self, index: int) -> int:
+        """The line of ``text[index]`` (``index`` at or after the last one asked)."""
+        if index > self._counted:
+            self._line += self.text.count("\n", self._counted, index)
+            self._counted = index
+        return self._line
+
+
 def _read_json(stream: IO[str], name: str, vocabulary: Vocabulary,
                reading: _Reading) -> Iterator[CaseRecord]:
-    data = _parse_json(stream.read(), name)
-    items = data if isinstance(data, list) else [data]
-    for n, raw in enumerate(items, start=1):
-        yield _case_or_error(raw, name, n, None, vocabulary, reading)
+    """A JSON list one case at a time (bounded memory), or a file holding one case."""
+    source = _JsonText(stream)
+    if source.next_char() != "[":
+        while source.unread() <= MAX_JSON_CASE and source.more():
+            pass
+        if source.unread() > MAX_JSON_CASE:
+            raise InputFileError(
+                f"a JSON file that is not a list holds one case, and this one is over "
+                f"{MAX_JSON_CASE:,} characters; give a list of cases or JSON Lines", Location(name))
+        yield _case_or_error(_parse_json(source.text, name), name, 1, None, vocabulary, reading)
+        return
+    source.pos += 1
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
+    n = 0
+    char = source.next_char()
+    while char != "]":
+        raw, line = _json_item(source, decoder, name)
+        n += 1
+        yield _case_or_error(raw, name, n, line, vocabulary, reading)
+        char = source.next_char()
+        if char == ",":
+            source.pos += 1
+            source.next_char()
+        elif char != "]":
+            problem = "Expecting ',' delimiter" if char else "the list is not closed with ']'"
+            raise InputFileError(f"invalid JSON: {problem}", Location(name, source.line_at(source.pos)))
+    source.pos += 1
+    if source.next_char():
+        raise InputFileError("invalid JSON: Extra data after the list",
+                             Location(name, source.line_at(source.pos)))
+
+
+def _json_item(source: _JsonText, decoder: json.JSONDecoder, name: str) -> tuple[Any, int]:
+    """Decode the value at ``source.pos`` (reading on while it is cut short); (value, line)."""
+    while True:
+        try:
+            value, end = decoder.raw_decode(source.text, source.pos)
+        except json.JSONDecodeError as exc:
+            if source.unread() <= MAX_JSON_CASE and source.more():
+                continue  # the value may only be cut short by the chunk's end
+            if not source.eof:
+                raise InputFileError(f"a case is over {MAX_JSON_CASE:,} characters; no case is "
+                                     "that long", Location(name, source.line_at(source.pos))) from None
+            raise InputFileError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                                 Location(name, source.line_at(exc.pos))) from None
+        except RecursionError:
+            raise InputFileError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                                 Location(name, source.line_at(source.pos))) from None
+        except ValueError as exc:
+            raise InputFileError(f"invalid JSON: {exc}", Location(name, source.line_at(source.pos))) from None
+        # A number at the very end of the text may go on in the next chunk.
+        if end < len(source.text) or not source.more():
+            break
+    line = source.line_at(source.pos)
+    if not _json_depth_ok(source.text[source.pos:end]):
+        raise InputFileError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", Location(name, line))
+    source.pos = end
+    return value, line
 
 
 def _read_jsonl(stream: IO[str], name: str, vocabulary: Vocabulary,
@@ -440,14 +594,20 @@ def _read_csv(stream: IO[str], name: str, vocabulary: Vocabulary,
         header = _csv_header(next(rows, []), delimiter, vocabulary, reading)
         n = 0
         blank: list[int] = []
-        for cells in rows:
+        for cells in _csv_rows(rows):
             line = lines.count
+            if cells is None:
+                n += 1
+                yield ErrorRecord(_default_id(name, n), CaseError(
+                    f"a cell is longer than {MAX_CSV_CELL:,} characters; no case needs that much",
+                    Location(name, line, _default_id(name, n))))
+                continue
             if not any(cell.strip() for cell in cells):
                 blank.append(line)  # a row of only delimiters or spaces: nothing to triage
                 continue
             n += 1
             extra = [cell for cell in cells[len(header):] if cell.strip()]
-            row = {column: cell for column, cell in zip(header, cells)
+            row = {column: cell for column, cell in zip(header, cells, strict=False)
                    if column is not None and cell.strip() != ""}
             if extra:
                 case_id = row.get("id", "").strip() or _default_id(name, n)
@@ -523,7 +683,7 @@ def _csv_header(cells: list[str], delimiter: str, vocabulary: Vocabulary,
     if cells and all(column is None for column in header):
         raise InputFileError("no column of the header is a case field, so nothing can be read."
                              + _delimiter_hint(cells[0], delimiter), Location(name, 1))
-    named = [(cell.strip(), column) for cell, column in zip(cells, header) if column is not None]
+    named = [(cell.strip(), column) for cell, column in zip(cells, header, strict=False) if column is not None]
     for index, (given, column) in enumerate(named):
         earlier = next((g for g, c in named[:index] if c == column), None)
         if earlier is not None:
@@ -536,6 +696,25 @@ def _csv_header(cells: list[str], delimiter: str, vocabulary: Vocabulary,
         noun = "column" if len(unknown) == 1 else "columns"
         reading.warn(1, f"ignoring unknown {noun} {', '.join(map(repr, unknown))}")
     return header
+
+
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str] | None]:
+    """The rows of ``reader``; None for a row with a cell over the csv module's limit.
+
+    The reader goes on with the next line, so one oversized cell costs one
+    case, not the rest of the file.
+    """
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if not str(exc).startswith("field larger than field limit"):
+                raise
+            yield None
+            continue
+        yield row
 
 
 _READERS = {"yaml": _read_yaml, "json": _read_json, "jsonl": _read_jsonl, "csv": _read_csv}

@@ -48,22 +48,40 @@ class InputFileError(TriageError):
 
 
 class OutputFileError(TriageError):
-    """The results cannot be written where they were asked to go."""
+    """The results cannot be written where they were asked to go.
+
+    ``errno`` is the operating system's error number, when there was one
+    (``EPIPE``: the reader of a pipe has gone).
+    """
+
+    def __init__(self, message: str, location: Location | None = None,
+                 errno: int | None = None) -> None:
+        super().__init__(message, location)
+        self.errno = errno
+
+
+class WorkerError(TriageError):
+    """A worker process died twice on the same cases (killed, or out of memory)."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InterruptedRun(TriageError):
-    """The run was interrupted (Ctrl-C); ``done`` cases were written.
+    """The run was interrupted (Ctrl-C, SIGTERM, SIGHUP); ``done`` cases were written.
 
     ``partial`` is the file holding those results (only complete records), or
-    ``None`` when they went to standard output.
+    ``None`` when they went to standard output. ``signum`` is the signal
+    (SIGINT for Ctrl-C); the command exits with 128 + ``signum``.
     """
 
-    def __init__(self, done: int, partial: str | None) -> None:
+    def __init__(self, done: int, partial: str | None, signum: int = 2) -> None:
         noun = "case was" if done == 1 else "cases were"
         kept = f"; the results so far are in {partial}" if partial else ""
         super().__init__(f"interrupted: {done} {noun} done{kept}", Location(partial))
         self.done = done
         self.partial = partial
+        self.signum = signum
 
     def __str__(self) -> str:
         return self.message

@@ -1,14 +1,22 @@
 """Output formats for results: JSON Lines, JSON, YAML, CSV and a table for people.
 
 Every writer streams: it writes each result as it comes, so memory does not
-grow with the batch. JSON, YAML and CSV carry the same content as JSON Lines
-(CSV flattens lists with ``;`` as the case format does).
+grow with the batch. JSON, YAML and CSV carry the same content as JSON Lines.
+
+CSV is safe to open in a spreadsheet: a list cell is a JSON array (split back
+exactly with any JSON parser), and a text cell beginning with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return gets a leading ``'`` so it cannot run
+as a formula (OWASP's advice); numbers stay numbers. The table is for a
+terminal: characters of a case that could drive it (control characters, bidi
+overrides) are shown escaped, it can fit a width and colour the disposition.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+import unicodedata
 from typing import IO, Any
 
 import yaml
@@ -63,9 +71,14 @@ class YamlWriter(ResultWriter):
             self.stream.write("[]\n")
 
 
-CSV_COLUMNS = ("id", "disposition", "top_muscle", "likely_muscles", "urgency", "reasons",
-               "referral_rules", "recommendations", "advice", "fired_rules", "kb_version",
+CSV_COLUMNS = ("id", "disposition", "top_muscle", "top_confidence", "likely_muscles", "urgency",
+               "reasons", "referral_rules", "recommendations", "advice", "fired_rules", "kb_version",
                "error_field", "error_value", "error_message")
+#: Columns holding a JSON array (of ``muscle:confidence`` for likely_muscles).
+CSV_LIST_COLUMNS = ("likely_muscles", "reasons", "referral_rules", "recommendations", "advice",
+                    "fired_rules")
+#: What a spreadsheet may take for the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CsvWriter(ResultWriter):
@@ -79,47 +92,110 @@ class CsvWriter(ResultWriter):
 
 
 def csv_row(outcome: Outcome) -> list[Any]:
-    """One outcome flattened into ``CSV_COLUMNS`` (lists joined with ``;``)."""
+    """One outcome flattened into ``CSV_COLUMNS`` (lists as JSON arrays)."""
     if isinstance(outcome, ErrorRecord):
         error = outcome.to_dict()["error"]
-        return [outcome.id] + [""] * 10 + [error["field"] or "", error["value"], error["message"]]
+        value = error["value"]
+        if not isinstance(value, (str, int, float)) and value is not None:
+            value = _json_cell(value)
+        return [outcome.id] + [""] * 11 + [error["field"] or "", value, error["message"]]
     referral = outcome.referral
+    top = outcome.likely_muscles[0].confidence if outcome.likely_muscles else None
     return [
         outcome.id,
         outcome.disposition.value,
         outcome.top_muscle or "",
-        ";".join(f"{m.muscle}:{m.confidence}" for m in outcome.likely_muscles),
+        top,
+        _json_cell([f"{m.muscle}:{m.confidence}" for m in outcome.likely_muscles]),
         referral.urgency.value if referral else "",
-        ";".join(r.text for r in referral.reasons) if referral else "",
-        ";".join(r.rule for r in referral.reasons) if referral else "",
-        ";".join(r.technique for r in outcome.recommendations),
-        ";".join(outcome.advice),
-        ";".join(f.rule for f in outcome.fired_rules),
+        _json_cell([r.text for r in referral.reasons] if referral else []),
+        _json_cell([r.rule for r in referral.reasons] if referral else []),
+        _json_cell([r.technique for r in outcome.recommendations]),
+        _json_cell(list(outcome.advice)),
+        _json_cell([f.rule for f in outcome.fired_rules]),
         outcome.kb_version,
         "", "", "",
     ]
 
 
+def _json_cell(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _csv_cell(value: Any) -> Any:
+    """A cell as written: numbers as they are, text neutralised against formulas."""
     if isinstance(value, bool):
         return str(value).lower()
-    return "" if value is None else value
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+#: Characters a terminal may act on rather than show: C0/C1 controls and
+#: DEL, line and paragraph separators, and format characters such as the bidi
+#: overrides (U+202E) that reorder what follows.
+_UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
+_SAFE_TEXT = re.compile(r"[ -~]*")  # printable ASCII: the common case, checked fast
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every character that could drive a terminal shown as an escape.
+
+    ``\\x1b``, ``\\n``, ``\\u202e`` and so on, as Python writes them; characters
+    in ``keep`` (say, newlines of a multi-line text) are left alone.
+    """
+    if _SAFE_TEXT.fullmatch(text):
+        return text
+    return "".join(
+        char if char in keep or unicodedata.category(char) not in _UNSAFE_CATEGORIES
+        else char.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for char in text)
+
+
+#: ANSI colours of the dispositions on a terminal (emergency red, urgent yellow).
+DISPOSITION_COLORS = {"emergency": "1;31", "urgent": "33", "see_doctor": "36", "self_care": "32",
+                      "INVALID": "35"}
 
 
 class TableWriter(ResultWriter):
-    """A table for people: case, disposition, top muscle and the main reason."""
+    """A table for people: case, disposition, top muscle and the main reason.
+
+    ``width`` (a terminal's) makes every line fit, narrowing the columns;
+    ``color`` colours the disposition.
+    """
 
     ID_WIDTH = 26
     DISPOSITION_WIDTH = 11
     MUSCLE_WIDTH = 26
+    #: Below this the table does not narrow further (lines then wrap).
+    MIN_WIDTH = 40
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], width: int | None = None, color: bool = False) -> None:
         super().__init__(stream)
-        self._row("CASE", "DISPOSITION", "LIKELY MUSCLE", "WHY")
+        self._color = color
+        self._width = max(width, self.MIN_WIDTH) if width is not None else None
+        self._id_width, self._muscle_width = self.ID_WIDTH, self.MUSCLE_WIDTH
+        if self._width is not None:
+            # 3 gaps of 2 and the disposition; the rest is shared, WHY getting the most.
+            room = self._width - 6 - self.DISPOSITION_WIDTH
+            self._id_width = min(self.ID_WIDTH, max(8, room * 3 // 10))
+            self._muscle_width = min(self.MUSCLE_WIDTH, max(8, room * 3 // 10))
+        self._row("CASE", "DISPOSITION", "LIKELY MUSCLE", "WHY", header=True)
 
-    def _row(self, case: str, disposition: str, muscle: str, why: str) -> None:
-        self.stream.write(f"{_fit(case, self.ID_WIDTH)}  {disposition:<{self.DISPOSITION_WIDTH}}  "
-                          f"{_fit(muscle, self.MUSCLE_WIDTH)}  {why}".rstrip() + "\n")
+    def _row(self, case: str, disposition: str, muscle: str, why: str, header: bool = False) -> None:
+        shown = f"{disposition:<{self.DISPOSITION_WIDTH}}"
+        if self._color and not header:
+            code = DISPOSITION_COLORS.get(disposition)
+            if code:
+                shown = f"\x1b[{code}m{disposition}\x1b[0m" + " " * (self.DISPOSITION_WIDTH - len(disposition))
+        why = printable(why)
+        if self._width is not None:
+            room = self._width - (self._id_width + self._muscle_width + self.DISPOSITION_WIDTH + 6)
+            why = _fit(why, room).rstrip()
+        self.stream.write(f"{_fit(printable(case), self._id_width)}  {shown}  "
+                          f"{_fit(muscle, self._muscle_width)}  {why}".rstrip() + "\n")
 
     def _write(self, outcome: Outcome) -> None:
         if isinstance(outcome, ErrorRecord):
@@ -146,6 +222,12 @@ WRITERS: dict[str, type[ResultWriter]] = {
 OUTPUT_FORMATS = tuple(WRITERS)
 
 
-def make_writer(fmt: str, stream: IO[str]) -> ResultWriter:
-    """A writer of ``fmt`` (one of ``OUTPUT_FORMATS``) on ``stream``."""
+def make_writer(fmt: str, stream: IO[str], width: int | None = None,
+                color: bool = False) -> ResultWriter:
+    """A writer of ``fmt`` (one of ``OUTPUT_FORMATS``) on ``stream``.
+
+    ``width`` and ``color`` are for the table (a terminal's width, colours on).
+    """
+    if fmt == "table":
+        return TableWriter(stream, width=width, color=color)
     return WRITERS[fmt](stream)

@@ -136,10 +136,14 @@ def find_rule(kb: KnowledgeBase, rule_id: str) -> KnowledgeRule:
                           Location(f"{kb.directory.name}/")) from None
 
 
-def format_rule_table(rules: Iterable[KnowledgeRule]) -> str:
-    """``rules list`` as a table: id, what it concludes, sources, description."""
+def format_rule_table(rules: Iterable[KnowledgeRule], width: int | None = None) -> str:
+    """``rules list`` as a table: id, what it concludes, sources, description.
+
+    With ``width`` (a terminal's), every line fits: the widest columns are
+    narrowed and cut with "…".
+    """
     rows = [(r.id, r.conclusion.describe(), ",".join(r.sources), r.description) for r in rules]
-    return _table(("ID", "CONCLUDES", "SOURCES", "DESCRIPTION"), rows)
+    return _table(("ID", "CONCLUDES", "SOURCES", "DESCRIPTION"), rows, width)
 
 
 def format_rule(rule: KnowledgeRule, kb: KnowledgeBase) -> str:
@@ -218,13 +222,23 @@ def format_coverage_table(report: Coverage) -> str:
     return text
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    """Left-aligned columns; the last column is not padded."""
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int | None = None) -> str:
+    """Left-aligned columns; the last column is not padded. ``width`` bounds every line."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    last = max(len(row[-1]) for row in [header, *rows])
+    gaps = 2 * (len(header) - 1)
+    if width is not None and sum(widths) + gaps + last > width:
+        last = min(last, max(20, width // 3))
+        while sum(widths) + gaps + last > width and max(widths) > 6:
+            widths[widths.index(max(widths))] -= 1
+        last = max(1, width - sum(widths) - gaps)
+
+    def cut(text: str, room: int) -> str:
+        return text if len(text) <= room else text[: room - 1] + "…"
 
     def line(row: tuple[str, ...]) -> str:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
-        return "  ".join(cells).rstrip()
+        cells = [cut(cell, w).ljust(w) for cell, w in zip(row, widths, strict=False)]
+        return "  ".join([*cells, cut(row[-1], last) if width is not None else row[-1]]).rstrip()
 
     return "\n".join(line(row) for row in [header, *rows]) + "\n"
 

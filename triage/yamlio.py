@@ -24,7 +24,8 @@ from typing import IO, Any
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
+from yaml.events import (AliasEvent, DocumentEndEvent, DocumentStartEvent, SequenceEndEvent,
+                         SequenceStartEvent)
 from yaml.resolver import Resolver
 
 from .errors import InputFileError, Location
@@ -171,6 +172,55 @@ def iter_yaml_documents(stream: IO[str] | str, name: str) -> Iterator[tuple[Any,
         raise _file_error(exc, name) from None
     finally:
         loader.dispose()
+
+
+def iter_yaml_cases(stream: IO[str] | str, name: str) -> Iterator[tuple[Any, int]]:
+    """Yield ``(item, line)`` for each case of a case file, one at a time.
+
+    A document that is a list gives its items, composed one by one so that a
+    single list of any length never sits whole in memory; any other document
+    is one item; empty documents give nothing. Errors as for
+    :func:`iter_yaml_documents`.
+    """
+    loader = _SafeMarkedLoader(stream)
+    try:
+        while loader.check_node():
+            if not loader.check_event(DocumentStartEvent):
+                break
+            loader.get_event()
+            if loader.check_event(SequenceStartEvent) and loader.peek_event().tag in (
+                    None, "!", "tag:yaml.org,2002:seq"):
+                yield from _sequence_items(loader)
+            else:
+                node = loader.compose_node(None, None)
+                document = loader.construct_document(node)
+                if document is not None:
+                    yield document, node.start_mark.line + 1
+            loader.get_event()  # DocumentEndEvent
+            loader.anchors = {}
+    except yaml.YAMLError as exc:
+        raise _file_error(exc, name) from None
+    finally:
+        loader.dispose()
+
+
+def _sequence_items(loader: _SafeMarkedLoader) -> Iterator[tuple[Any, int]]:
+    """The items of the top-level list whose start event is next, composed one at a time."""
+    start = loader.get_event()
+    if start.anchor is not None:
+        raise _RefusedYaml(None, None, "YAML anchors on the list of cases are not allowed",
+                           start.start_mark)
+    loader._depth += 1
+    try:
+        while not loader.check_event(SequenceEndEvent):
+            node = loader.compose_node(None, None)
+            yield loader.construct_document(node), node.start_mark.line + 1
+            loader.anchors = {}
+        loader.get_event()
+    finally:
+        loader._depth -= 1
+    if not loader.check_event(DocumentEndEvent):
+        raise _RefusedYaml(None, None, "expected the end of the document", loader.peek_event().start_mark)
 
 
 def load_yaml(stream: IO[str] | str, name: str) -> Any:

@@ -326,7 +326,7 @@ def _spawn(tmp_path: Path, *args: str, columns: int = 200) -> Any:
 
 
 def test_in_a_terminal_ambiguous_answers_typos_arrow_keys_and_label_words(tmp_path: Path) -> None:
-    pexpect = pytest.importorskip("pexpect")
+    pytest.importorskip("pexpect")
     saved = tmp_path / "tty.yaml"
     child = _spawn(tmp_path, "--save", str(saved), columns=60)
     try:
@@ -374,7 +374,7 @@ def test_in_a_terminal_ambiguous_answers_typos_arrow_keys_and_label_words(tmp_pa
 
 
 def test_in_a_terminal_long_lines_wrap_at_word_boundaries(tmp_path: Path) -> None:
-    pexpect = pytest.importorskip("pexpect")
+    pytest.importorskip("pexpect")
     child = _spawn(tmp_path, columns=60)
     try:
         child.expect_exact("> ")
@@ -388,3 +388,9 @@ def test_in_a_terminal_long_lines_wrap_at_word_boundaries(tmp_path: Path) -> Non
     assert "   or press Enter for none." in lines
     assert "   5) The pain began after a serious accident (a fall from a" in lines
     assert "      height, a road collision) [major_trauma]" in lines
+
+
+def test_piped_answers_are_echoed_with_control_characters_escaped() -> None:
+    result = ask(["\x1b[2J\u202e", "", "", "", *SELF_CARE_LINES[3:]])
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[2J\\u202e" in result.output

@@ -145,3 +145,16 @@ def test_shell_completion_offers_the_why_not_targets(shell: str) -> None:
     source = CliRunner().invoke(main, [], env={"_TRIAGE_COMPLETE": f"{shell}_source"},
                                 prog_name="triage")
     assert "_TRIAGE_COMPLETE" in source.stdout
+
+
+def test_text_audit_escapes_control_characters_of_a_case(tmp_path: Path) -> None:
+    cases = tmp_path / "hostile.jsonl"
+    cases.write_text(json.dumps({"id": "evil\x1b]0;pwned\x07\nAUDIT fake\r\u202e", "pain_sites": ["buttock"],
+                                 "red_flags": [], "conditions": []}) + "\n")
+    result = _audit(str(cases))
+    assert result.exit_code == 0, result.output
+    for char in "\x1b\x07\r\u202e":
+        assert char not in result.stdout
+    assert "AUDIT evil\\x1b]0;pwned\\x07\\nAUDIT fake\\r\\u202e" in result.stdout
+    assert not any(line.startswith("AUDIT fake") for line in result.stdout.splitlines())
+    assert json.loads(_audit(str(cases), "-f", "json").stdout)[0]["id"].startswith("evil\x1b")

@@ -44,7 +44,14 @@ def test_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     result = run(str(good), str(broken), "--output", str(out))
     assert result.exit_code == 2
     assert "broken.yaml:1" in result.stderr or "broken.yaml:2" in result.stderr
-    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["broken.yaml", "good.jsonl"]
+    # FILE never appears; the results before the failing file are kept aside.
+    partial = tmp_path / "out.jsonl.partial"
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "broken.yaml", "good.jsonl", "out.jsonl.partial"]
+    assert json.loads(partial.read_text())["id"] == "a"
+    assert f"the 1 results before the error are in {partial}" in result.stderr
+    assert run(str(broken), "--output", str(out)).exit_code == 2
+    assert not out.exists()
     assert run(str(good), "--output", str(out)).exit_code == 0
     assert json.loads(out.read_text())["id"] == "a"
 

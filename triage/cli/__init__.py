@@ -11,11 +11,12 @@ import click
 from .. import __version__
 from .ask import ask_command
 from .audit import audit_command
+from .common import TriageGroup
 from .rules import rules_group
 from .run import run_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TriageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="triage")
 def main() -> None:
     """Triage lower back pain: likely tight muscle, self-care or a doctor.

@@ -37,6 +37,8 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     the run (exit 2) naming the question and the line. Ctrl-C, :quit or the
     end of the input stops (exit 130).
     """
+    from ..formats import printable
+    from ..interrupts import exit_status
     from ..questionnaire import (INTRODUCTION, AnswerError, Interrupted, Questionnaire, converse,
                                  emergency_lines, how_lines, result_lines, skipped_lines, wrap)
 
@@ -52,7 +54,9 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     width = shutil.get_terminal_size().columns if terminal else 0
 
     def write(text: str) -> None:
-        click.echo(wrap(text, width) if width else text, nl=not text.endswith("> "), err=as_json)
+        # Answers and ids are echoed back: escape what could drive the terminal.
+        shown = printable(text, keep="\n")
+        click.echo(wrap(shown, width) if width else shown, nl=not text.endswith("> "), err=as_json)
 
     def read(prompt: str) -> str | None:
         if interactive:
@@ -73,14 +77,14 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     write("\n".join(INTRODUCTION))
     try:
         converse(questionnaire, read, write, strict=not interactive, source="stdin")
-    except (Interrupted, KeyboardInterrupt):
+    except (Interrupted, KeyboardInterrupt) as exc:
         write("")
         _save_incomplete(save, questionnaire)
         click.echo("triage: stopped before the end; no result", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(exit_status(exc) if isinstance(exc, KeyboardInterrupt) else EXIT_INTERRUPTED)
     except AnswerError as exc:
         write("")
-        click.echo(f"triage: {exc}", err=True)
+        click.echo(f"triage: {printable(str(exc))}", err=True)
         _save_incomplete(save, questionnaire)
         click.echo("triage: piped answers must each fit their question; no result", err=True)
         sys.exit(EXIT_CANNOT_RUN)

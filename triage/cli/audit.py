@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
     """
     from ..audit import audit_case, render_dot, render_json, render_text
     from ..batch import read_all
+    from ..formats import printable
     from ..results import ErrorRecord
     from ..vocabulary import did_you_mean
 
@@ -73,6 +75,9 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
             for error in record.error.all:
                 click.echo(f"triage: {error}", err=True)
             continue
+        if output_format == "text":
+            # A newline in an id would forge a line of the audit: the id is shown escaped.
+            record = dataclasses.replace(record, id=printable(record.id))
         audits.append(audit_case(session, record, why_not))
     if case_id is not None and not audits and not invalid:
         hint = did_you_mean(case_id, seen)
@@ -80,5 +85,9 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
                    + (f"; did you mean {hint!r}?" if hint else ""), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     render = {"text": render_text, "json": render_json, "dot": render_dot}[output_format]
-    click.echo(render(audits), nl=False)
+    text = render(audits)
+    if output_format == "text":
+        # Case ids are shown as they were given: escape what could drive the terminal.
+        text = printable(text, keep="\n")
+    click.echo(text, nl=False)
     sys.exit(EXIT_INVALID_CASES if invalid else EXIT_OK)

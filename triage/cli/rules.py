@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .common import (EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors, rules_option,
-                     shown_problem)
+                     shown_problem, terminal_width)
 
 _TEXT_OR_JSON = click.Choice(("text", "json"))
 
@@ -80,7 +80,10 @@ def test_command(output_format: str, rules_dir: Path | None) -> None:
 @rules_option
 @reports_errors
 def list_command(output_format: str, rules_dir: Path | None) -> None:
-    """List the rules: id, what each concludes, its sources and description."""
+    """List the rules: id, what each concludes, its sources and description.
+
+    On a terminal the table fits its width (long cells are cut with "…").
+    """
     from ..knowledge import load_knowledge_base
     from ..ruletools import format_rule_table, rule_summary
 
@@ -88,7 +91,7 @@ def list_command(output_format: str, rules_dir: Path | None) -> None:
     if output_format == "json":
         _json([rule_summary(rule) for rule in kb.rules])
     else:
-        click.echo(format_rule_table(kb.rules), nl=False)
+        click.echo(format_rule_table(kb.rules, terminal_width(sys.stdout)), nl=False)
 
 
 @rules_group.command("show")

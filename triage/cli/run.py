@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
 from .common import (EXIT_INVALID_CASES, EXIT_OK, echo_warning, load_session, reports_errors,
-                     rules_option)
+                     rules_option, say, terminal_width, use_color)
 
 # Spelled out rather than imported from casefiles/formats, which would pull in
 # experta and double start-up time; tests/cli/test_run.py checks they agree.
@@ -19,9 +20,19 @@ _BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".yaml"
 
 
 def default_format(output: Path | None) -> str:
-    """table on a terminal; otherwise from the output file's extension, else JSON Lines."""
+    """table on a terminal; otherwise from the output file's extension, else JSON Lines.
+
+    An extension that names no format (``out.xlsx``) is refused rather than
+    silently written as JSON Lines; a file without one (``/dev/null``, a FIFO)
+    gets JSON Lines.
+    """
     if output is not None:
-        return _BY_EXTENSION.get(output.suffix.lower(), "jsonl")
+        suffix = output.suffix.lower()
+        if suffix and suffix not in _BY_EXTENSION:
+            raise click.UsageError(
+                f"cannot tell the format of {output} from {output.suffix!r}; give --format "
+                f"({', '.join(_OUTPUT_FORMATS)}) or use one of {', '.join(_BY_EXTENSION)}")
+        return _BY_EXTENSION.get(suffix, "jsonl")
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
@@ -40,40 +51,63 @@ def default_format(output: Path | None) -> str:
                    "instead of refusing the file.")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes (default: the number of CPUs; 1 = in this process).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress display and no closing count on stderr (errors still show).")
 @rules_option
 @reports_errors
 def run_command(files: tuple[str, ...], output_format: str | None, output: Path | None,
                 input_format: str, delimiter: str | None, ignore_unknown_columns: bool,
-                workers: int | None, rules_dir: Path | None) -> None:
+                workers: int | None, quiet: bool, rules_dir: Path | None) -> None:
     """Triage case files (YAML, JSON, JSON Lines, CSV; - for stdin).
 
     Results come in input order; an invalid case becomes an error record in
     its place while the others are triaged, with every problem it has. CSV
     headers and values are forgiven other capitals and spaces or hyphens for
     underscores (each said once on stderr); blank rows are skipped. With
-    --output the file appears
-    only when the run finishes; on Ctrl-C the results so far are kept in
-    FILE.partial. Exit status: 0 every case triaged, 1 some cases invalid,
-    2 nothing could run, 130 interrupted.
+    --output the file appears only when the run finishes; on Ctrl-C, SIGTERM
+    or SIGHUP (or an error mid-run) the results so far are kept in
+    FILE.partial. On a terminal a long run shows its progress on stderr.
+    Exit status: 0 every case triaged, 1 some cases invalid, 2 nothing could
+    run, 128 + the signal when stopped (130 for Ctrl-C).
     """
-    from ..batch import BatchCounts, read_all
+    fmt = output_format or default_format(output)
+    from ..batch import BatchCounts, ReadProgress, read_all
     from ..casefiles import CsvOptions
+    from ..errors import TriageError
     from ..output import open_output
     from ..parallel import triage_parallel
     from ..results import ErrorRecord
+    from .progress import Progress
 
     session = load_session(rules_dir)
-    fmt = output_format or default_format(output)
+    read = ReadProgress()
     csv_options = CsvOptions({"tab": "\t"}.get(delimiter or "", delimiter), ignore_unknown_columns)
     records = read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning,
-                       csv_options=csv_options)
+                       csv_options=csv_options, progress=read)
     counts = BatchCounts()
-    with open_output(output, fmt, inputs=files) as results:
-        for outcome in triage_parallel(records, session, workers):
-            results.write(outcome)
-            counts.add(outcome)
-            if isinstance(outcome, ErrorRecord):
-                for error in outcome.error.all:  # every problem of the case, to fix in one round
-                    click.echo(f"triage: {error}", err=True)
-    click.echo(f"triage: {counts.triaged} triaged, {counts.invalid} invalid", err=True)
+    to_terminal = output is None and fmt == "table"
+    progress = Progress(sys.stderr, read, enabled=not quiet)
+    results = None
+    try:
+        with open_output(output, fmt, inputs=files,
+                         width=terminal_width(sys.stdout) if to_terminal else None,
+                         color=to_terminal and use_color(sys.stdout)) as results, \
+                contextlib.closing(triage_parallel(records, session, workers)) as outcomes:
+            for outcome in outcomes:
+                results.write(outcome)
+                counts.add(outcome)
+                if isinstance(outcome, ErrorRecord):
+                    progress.clear()
+                    for error in outcome.error.all:  # every problem of the case, to fix in one round
+                        say(str(error))
+                progress.update(counts.triaged + counts.invalid)
+    except TriageError:
+        progress.clear()
+        if results is not None and results.kept:
+            say(f"the {results.done} results before the error are in {results.kept}")
+        raise
+    finally:
+        progress.clear()
+    if not quiet:
+        say(f"{counts.triaged} triaged, {counts.invalid} invalid")
     sys.exit(EXIT_INVALID_CASES if counts.invalid else EXIT_OK)

@@ -31,6 +31,7 @@ def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: 
     back returns to the previous one. Reads any input, so answers can be
     piped in. Ctrl-C or the end of the input stops (exit 130).
     """
+    from ..api import answers_file, incomplete_note
     from ..questionnaire import (INTRODUCTION, Interrupted, Questionnaire, converse,
                                  emergency_lines, how_lines, result_lines, skipped_lines)
 
@@ -56,7 +57,7 @@ def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: 
     except (Interrupted, KeyboardInterrupt):
         write("")
         if save is not None:
-            _save(save, questionnaire.case_dict(), _incomplete_note(questionnaire))
+            _save(save, questionnaire.case_dict(), incomplete_note(questionnaire))
             click.echo(f"triage: answers so far saved to {save} (marked incomplete)", err=True)
         click.echo("triage: stopped before the end; no result", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -68,25 +69,15 @@ def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: 
         write("\n".join(result_lines(result, session.kb) + skipped_lines(questionnaire.skipped)
                         + how_lines(result, session.kb)))
     if save is not None:
-        note = (_incomplete_note(questionnaire, "stopped early for an emergency")
-                if questionnaire.emergency else [f"Answers from triage ask ({result.kb_version})."])
-        _save(save, questionnaire.case_dict(), note)
+        save.write_text(answers_file(questionnaire), encoding="utf-8")
         click.echo(f"triage: answers saved to {save}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     sys.exit(EXIT_OK)
 
 
-def _incomplete_note(questionnaire: Any, why: str = "interrupted") -> list[str]:
-    left = ", ".join(q.id for q in questionnaire.unanswered()) or "none"
-    return [f"INCOMPLETE: triage ask was {why} before every question was answered.",
-            f"Not answered: {left}."]
-
-
 def _save(path: Path, case: dict[str, Any], note: list[str]) -> None:
     """Write ``case`` as a YAML case file, with ``note`` as a comment header."""
-    import yaml
+    from ..api import answers_yaml
 
-    header = "".join(f"# {line}\n" for line in note)
-    body = yaml.safe_dump(case, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    path.write_text(header + body, encoding="utf-8")
+    path.write_text(answers_yaml(case, note), encoding="utf-8")

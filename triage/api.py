@@ -165,7 +165,8 @@ class TriageKB:
             out["result"] = state.result().to_dict()
             out["emergency"] = state.emergency
         out["asked"] = list(state.asked)
-        out["skipped"] = [{"id": s.question.id, "reason": s.reason, "detail": s.detail}
+        out["skipped"] = [{"id": s.question.id, "text": s.question.text, "reason": s.reason,
+                           "detail": s.detail}
                           for s in state.skipped]
         out["case"] = state.case_dict()
         return out
@@ -241,7 +242,8 @@ def answer_text(question: Question, value: Any, case_id: str = QUESTIONNAIRE_ID)
     try:
         parse_answer(question, text)
     except InvalidAnswer as exc:
-        raise CaseError(f"{question.id}: {exc}", where, value=shown, allowed=allowed) from None
+        message = str(exc)
+        raise CaseError(message[:1].upper() + message[1:], where, value=shown, allowed=allowed) from None
     return text
 
 

@@ -18,9 +18,10 @@ _WHY_NOT = MUSCLES + tuple(d.value for d in Disposition)
 @click.argument("casefile", metavar="CASEFILE")
 @click.option("--id", "case_id", default=None, metavar="ID",
               help="Audit only the case with this id (default: every case in the file).")
-@click.option("--format", "-f", "output_format", type=click.Choice(("text", "json", "dot")),
+@click.option("--format", "-f", "output_format", type=click.Choice(("text", "json", "dot", "html")),
               default="text", show_default=True,
-              help="text for people, json for tools, dot for a Graphviz graph (render with dot -Tsvg).")
+              help="text for people, json for tools, dot for a Graphviz graph (render with dot -Tsvg), "
+                   "html for one self-contained page (graph drawn when Graphviz is installed).")
 @click.option("--why-not", "why_not", type=click.Choice(_WHY_NOT), default=None,
               metavar="MUSCLE|DISPOSITION",
               help="Also explain why this muscle or disposition was (not) concluded "
@@ -44,18 +45,23 @@ def audit_command(casefile: str, case_id: str | None, output_format: str, why_no
 
     session = load_session(rules_dir)
     audits = []
-    invalid = 0
+    errors = []
     for record in read_cases(casefile, input_format):
         if case_id is not None and record.id != case_id:
             continue
         if isinstance(record, ErrorRecord):
-            invalid += 1
+            errors.append(record)
             click.echo(f"triage: {record.error}", err=True)
             continue
         audits.append(audit_case(session, record, why_not))
-    if case_id is not None and not audits and not invalid:
+    if case_id is not None and not audits and not errors:
         click.echo(f"triage: no case with id {case_id!r} in {casefile}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    render = {"text": render_text, "json": render_json, "dot": render_dot}[output_format]
-    click.echo(render(audits), nl=False)
-    sys.exit(EXIT_INVALID_CASES if invalid else EXIT_OK)
+    if output_format == "html":
+        from ..audit_html import render_html
+
+        click.echo(render_html(audits, errors), nl=False)
+    else:
+        render = {"text": render_text, "json": render_json, "dot": render_dot}[output_format]
+        click.echo(render(audits), nl=False)
+    sys.exit(EXIT_INVALID_CASES if errors else EXIT_OK)

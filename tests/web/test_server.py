@@ -1,0 +1,45 @@
+"""The real server (uvicorn, started by ``triage serve``) over HTTP on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from helpers import BASE_CASE
+
+
+def post(url: str, body: bytes, kind: str = "application/json") -> tuple[int, dict[str, str], Any]:
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": kind})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, json.loads(error.read())
+
+
+def test_the_server_answers_over_http(live_server: str) -> None:
+    with urllib.request.urlopen(live_server + "/healthz", timeout=10) as response:
+        assert json.loads(response.read())["status"] == "ok"
+    status, headers, body = post(live_server + "/api/v1/triage",
+                                 json.dumps({**BASE_CASE, "id": "over-http"}).encode())
+    assert status == 200 and body["id"] == "over-http"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "server" not in headers  # no version banner
+
+
+def test_the_server_refuses_bad_requests_with_4xx(live_server: str) -> None:
+    assert post(live_server + "/api/v1/triage", b"{")[0] == 400
+    assert post(live_server + "/api/v1/triage", b"{}", "text/plain")[0] == 415
+    status, _, body = post(live_server + "/api/v1/triage", b" " * 1_500_000)
+    assert status == 413 and "larger than" in body["error"]["message"]
+
+
+def test_the_questionnaire_page_is_served(live_server: str) -> None:
+    with urllib.request.urlopen(live_server + "/", timeout=10) as response:
+        page = response.read().decode()
+        assert "First, do you have any of these?" in page
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    with urllib.request.urlopen(live_server + "/static/style.css", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/css")

@@ -78,12 +78,12 @@ class TriageKB:
         """
         return self.session.triage(self.parse(case, default_id)).to_dict()
 
-    def triage_many(self, cases: Iterable[object]) -> Iterator[dict[str, Any]]:
+    def triage_many(self, cases: Iterable[object], first: int = 1) -> Iterator[dict[str, Any]]:
         """Triage ``cases`` lazily, in input order; an invalid case yields its error record.
 
-        Cases without an id are called ``case#n`` (n counts from 1).
+        Cases without an id are called ``case#n``, n counting from ``first``.
         """
-        for n, raw in enumerate(cases, start=1):
+        for n, raw in enumerate(cases, start=first):
             default_id = f"case#{n}"
             try:
                 case = self.parse(raw, default_id)

@@ -172,3 +172,11 @@ def test_no_cors_unless_configured(client: TestClient, kb: Any) -> None:
     with TestClient(create_app(kb=TriageKB(kb), cors_origins=["https://elsewhere.example"])) as other:
         allowed = other.post("/api/v1/triage", json=SELF_CARE, headers=origin)
         assert allowed.headers["access-control-allow-origin"] == "https://elsewhere.example"
+
+
+def test_a_long_list_keeps_input_order_and_default_ids_across_chunks(client: TestClient) -> None:
+    cases: list[Any] = [{**BASE_CASE, "severity": n % 11} for n in range(120)]
+    cases[77] = {**BASE_CASE, "severity": 99}
+    body = client.post("/api/v1/triage", json=cases).json()
+    assert [r["id"] for r in body] == [f"case#{n}" for n in range(1, 121)]
+    assert [n for n, r in enumerate(body) if "error" in r] == [77]

@@ -41,13 +41,14 @@ def serve_command(host: str, port: int, workers: int, cors_origins: tuple[str, .
     import uvicorn
 
     from ..web.app import FACTORY, configure_environment
+    from ..web.protocol import NoDelayHTTPProtocol
 
     load_session(rules_dir)  # a broken knowledge base fails here, once, with every problem listed
     # Worker processes build the app from the environment (uvicorn needs an import string).
     configure_environment(rules_dir, cors_origins)
     click.echo(f"triage: serving on http://{_shown_host(host)}:{port}/ (Ctrl-C stops)", err=True)
     # No access log: URLs and timings are all it would hold, but nothing a person does is kept.
-    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers,
+    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHTTPProtocol,
                 access_log=False, log_level="warning", server_header=False)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,6 +20,7 @@ from ..api import TriageKB
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import MUSCLES, Disposition
+from .engine import EnginePool
 from .openapi import openapi_document
 
 #: At most this many cases in one request.
@@ -54,6 +54,11 @@ def routes() -> list[Route]:
 def _kb(request: Request) -> TriageKB:
     kb: TriageKB = request.app.state.kb
     return kb
+
+
+def _engine(request: Request) -> EnginePool:
+    pool: EnginePool = request.app.state.engine
+    return pool
 
 
 async def read_json(request: Request) -> Any:
@@ -126,11 +131,11 @@ async def triage(request: Request) -> Response:
         return _error(exc)
     if not is_list:
         try:
-            result = await run_in_threadpool(kb.triage, cases[0])
+            result = await _engine(request).run(kb.triage, cases[0])
         except CaseError as exc:
             return _case_error(exc)
         return JSONResponse(result)
-    results = await run_in_threadpool(lambda: list(kb.triage_many(cases)))
+    results = await _engine(request).triage_many(cases)
     return JSONResponse(results)
 
 
@@ -145,7 +150,7 @@ async def next_question(request: Request) -> Response:
     except BadRequest as exc:
         return _error(exc)
     try:
-        step = await run_in_threadpool(kb.next_question, body)
+        step = await _engine(request).run(kb.next_question, body)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(step)
@@ -187,7 +192,7 @@ async def audit(request: Request) -> Response:
         return out
 
     try:
-        audits = await run_in_threadpool(audit_all)
+        audits = await _engine(request).run(audit_all)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(audits if is_list else audits[0])

@@ -7,9 +7,10 @@ knowledge base behind a load balancer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import TriageKB, load
 from . import api_routes, pages
+from .engine import EnginePool
 from .templating import templates
 
 #: Request bodies larger than this get 413 (a case is under 2 KB; 1,000 fit easily).
@@ -67,9 +69,17 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
+    engine = EnginePool(api)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        engine.close()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.kb = api
+    app.state.engine = engine
     return app
 
 

@@ -14,7 +14,6 @@ import io
 import json
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -27,6 +26,7 @@ from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
 from ..errors import CaseError, TriageError
 from ..questions import Question
 from ..results import ErrorRecord
+from .engine import EnginePool
 from .templating import templates
 
 #: What each disposition's banner says first.
@@ -59,6 +59,11 @@ def _kb(request: Request) -> TriageKB:
     return kb
 
 
+def _engine(request: Request) -> EnginePool:
+    pool: EnginePool = request.app.state.engine
+    return pool
+
+
 async def _form(request: Request, *kinds: str) -> FormData:
     """The submitted form, if it was sent as one of ``kinds`` (else 415)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -79,9 +84,9 @@ def _json_field(form: FormData, name: str) -> dict[str, Any]:
     return value
 
 
-async def _next(kb: TriageKB, answers: dict[str, Any]) -> dict[str, Any]:
+async def _next(request: Request, answers: dict[str, Any]) -> dict[str, Any]:
     try:
-        return await run_in_threadpool(kb.next_question, answers)
+        return await _engine(request).run(_kb(request).next_question, answers)
     except CaseError as exc:
         raise HTTPException(400, f"The answers carried by the page are not valid ({exc.message}); "
                                  "please start again.") from None
@@ -90,7 +95,7 @@ async def _next(kb: TriageKB, answers: dict[str, Any]) -> dict[str, Any]:
 # -- the questionnaire ----------------------------------------------------------------
 async def start(request: Request) -> Response:
     """The first question (warning signs first)."""
-    return await _render_step(request, {}, {}, await _next(_kb(request), {}))
+    return await _render_step(request, {}, {}, await _next(request, {}))
 
 
 async def step(request: Request) -> Response:
@@ -100,12 +105,12 @@ async def step(request: Request) -> Response:
     answers = _json_field(form, "answers")
     remembered = _json_field(form, "remembered")
     if form.get("action") == "back":
-        asked = (await _next(kb, answers))["asked"]
+        asked = (await _next(request, answers))["asked"]
         if asked:
             last = asked[-1]
             remembered[last] = answers[last]
             answers = {key: answers[key] for key in asked[:-1]}
-        return await _render_step(request, answers, remembered, await _next(kb, answers))
+        return await _render_step(request, answers, remembered, await _next(request, answers))
 
     question = _question(kb, str(form.get("current", "")))
     error = None
@@ -115,7 +120,7 @@ async def step(request: Request) -> Response:
         error, value = str(exc), None
     if error is None:
         try:
-            step_after = await run_in_threadpool(kb.next_question, {**answers, question.id: value})
+            step_after = await _engine(request).run(kb.next_question, {**answers, question.id: value})
         except CaseError as exc:
             if exc.location.field != question.id:
                 raise HTTPException(400, "The answers carried by the page are not valid; "
@@ -125,7 +130,7 @@ async def step(request: Request) -> Response:
             remembered.pop(question.id, None)
             return await _render_step(request, {**answers, question.id: value}, remembered, step_after)
     shown = {**remembered, question.id: _raw_answer(question, form)}
-    return await _render_step(request, answers, shown, await _next(kb, answers), error=error,
+    return await _render_step(request, answers, shown, await _next(request, answers), error=error,
                               status=422)
 
 
@@ -222,7 +227,7 @@ async def download_answers(request: Request) -> Response:
     kb = _kb(request)
     answers = _json_field(await _form(request, _FORM), "answers")
     try:
-        state = await run_in_threadpool(kb.questionnaire, answers)
+        state = await _engine(request).run(kb.questionnaire, answers)
     except CaseError:
         raise HTTPException(400, "The answers carried by the page are not valid.") from None
     return Response(answers_file(state), media_type="application/yaml",
@@ -233,7 +238,7 @@ async def download_result(request: Request) -> Response:
     """The result in the contract's JSON shape."""
     kb = _kb(request)
     answers = _json_field(await _form(request, _FORM), "answers")
-    step_now = await _next(kb, answers)
+    step_now = await _next(request, answers)
     if "result" not in step_now:
         raise HTTPException(400, "There is no result yet: some questions are still unanswered.")
     body = json.dumps(step_now["result"], ensure_ascii=False, indent=2) + "\n"
@@ -266,7 +271,7 @@ async def audit_post(request: Request) -> Response:
         context["error"] = "Paste a case file or choose one to upload."
     if context["error"] is None:
         try:
-            context["report"] = await run_in_threadpool(_audit_report, _kb(request), text, fmt)
+            context["report"] = await _engine(request).run(_audit_report, _kb(request), text, fmt)
         except TriageError as exc:
             context["error"] = str(exc).replace("<stdin>", "the cases")
     status = 422 if context["error"] else 200

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import BASE_CASE
+from test_questionnaire import SELF_CARE as SELF_CARE_TYPED  # the same person, typed at a terminal
 
 import triage
 from triage.api import TriageKB, answers_file
@@ -24,14 +25,6 @@ SELF_CARE_ANSWERS: dict[str, Any] = {
     "severity": 4, "duration_days": 5, "course": "improving", "pain_side": "left",
     "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
     "lower_back_curve": "normal", "can_touch_toes": True,
-}
-#: The same answers as typed at the terminal (triage ask).
-SELF_CARE_TYPED = {
-    "emergency_signs": "", "warning_signs": "", "conditions": "",
-    "pain_sites": "buttock, back_of_thigh", "pain_below_knee": "", "age": "40",
-    "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
-    "pain_feels": "ache", "triggers": "tennis_serve", "worse_when": "sitting",
-    "lower_back_curve": "normal", "can_touch_toes": "yes",
 }
 
 

@@ -7,6 +7,7 @@ only when Chromium or its driver is not installed; CI installs both.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web.support import SELF_CARE_FORM
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -22,13 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="Chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)")
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror="document.title=\'pwned\'">'
-SELF_CARE: dict[str, Any] = {
-    "emergency_signs": [], "warning_signs": [], "conditions": [],
-    "pain_sites": ["buttock", "back_of_thigh"], "pain_below_knee": [], "age": "40",
-    "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
-    "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
-    "lower_back_curve": "normal", "can_touch_toes": "true",
-}
+SELF_CARE = SELF_CARE_FORM
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +185,8 @@ def test_the_audit_page_shows_the_graph_and_hostile_ids_as_text(page: Any, live_
 
     page.get(live_server + "/audit")
     title = page.title
-    case = ('[{"id": "%s", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"], '
-            '"red_flags": [], "conditions": []}]') % HOSTILE.replace('"', '\\"')
+    case = json.dumps([{"id": HOSTILE, "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],
+                        "red_flags": [], "conditions": []}])
     page.find_element(By.ID, "cases").send_keys(case)
     submit(page, page.find_element(By.CSS_SELECTOR, "form.audit button").click)
     graph = page.find_element(By.ID, "graph")

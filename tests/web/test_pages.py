@@ -10,17 +10,11 @@ from typing import Any
 import pytest
 import yaml
 from starlette.testclient import TestClient
+from web.support import SELF_CARE_FORM
 
 from triage.api import TriageKB
 
-#: Form answers (as the browser sends them) of a person with a tight piriformis.
-SELF_CARE: dict[str, Any] = {
-    "emergency_signs": [], "warning_signs": [], "conditions": [],
-    "pain_sites": ["buttock", "back_of_thigh"], "pain_below_knee": [], "age": "40",
-    "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
-    "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
-    "lower_back_curve": "normal", "can_touch_toes": "true",
-}
+SELF_CARE = SELF_CARE_FORM
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -43,3 +44,19 @@ def test_the_questionnaire_page_is_served(live_server: str) -> None:
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     with urllib.request.urlopen(live_server + "/static/style.css", timeout=10) as response:
         assert response.headers["Content-Type"].startswith("text/css")
+
+
+def test_nothing_a_person_enters_is_logged() -> None:
+    from web.support import serving
+
+    marker = "private-marker-7f3a"
+    with serving("--workers", "2") as (base, output):
+        status, _, body = post(base + "/api/v1/triage", json.dumps({**BASE_CASE, "id": marker}).encode())
+        assert status == 200 and body["id"] == marker
+        form = urllib.parse.urlencode({"answers": "{}", "remembered": "{}", "current": "emergency_signs",
+                                       "answer": "saddle_numbness", "action": "next"}).encode()
+        request = urllib.request.Request(base + "/question", data=form, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert "emergency" in response.read().decode()
+    assert output and output[0].startswith("triage: serving on")  # the output was captured
+    assert not any(marker in line or "/api/v1/triage" in line or "/question" in line for line in output)

@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..api import TriageKB
+# The case-file reader's JSON rules: no repeated keys, bounded nesting.
+from ..casefiles import MAX_JSON_DEPTH, _json_depth_ok, _no_duplicate_keys
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import MUSCLES, Disposition
-from .engine import EnginePool
+from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
 #: At most this many cases in one request.
@@ -51,14 +52,6 @@ def routes() -> list[Route]:
     ]
 
 
-def _kb(request: Request) -> TriageKB:
-    kb: TriageKB = request.app.state.kb
-    return kb
-
-
-def _engine(request: Request) -> EnginePool:
-    pool: EnginePool = request.app.state.engine
-    return pool
 
 
 async def read_json(request: Request) -> Any:
@@ -72,6 +65,8 @@ async def read_json(request: Request) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadRequest(400, f"the body is not UTF-8 (byte {exc.start} cannot be decoded)") from None
+    if not _json_depth_ok(text):
+        raise BadRequest(400, f"the body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
@@ -79,17 +74,6 @@ async def read_json(request: Request) -> Any:
                               f"column {exc.colno}") from None
     except ValueError as exc:
         raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise BadRequest(400, "the body is not valid JSON: nested too deeply") from None
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
 
 
 def _no_constant(name: str) -> Any:
@@ -124,24 +108,24 @@ def _case_error(exc: CaseError, case_id: str | None = None) -> JSONResponse:
 
 async def triage(request: Request) -> Response:
     """One case -> its result; a list -> results in order, error records in place."""
-    kb = _kb(request)
+    kb = kb_of(request)
     try:
         cases, is_list = _cases(await read_json(request))
     except BadRequest as exc:
         return _error(exc)
     if not is_list:
         try:
-            result = await _engine(request).run(kb.triage, cases[0])
+            result = await engine_of(request).run(kb.triage, cases[0])
         except CaseError as exc:
             return _case_error(exc)
         return JSONResponse(result)
-    results = await _engine(request).triage_many(cases)
+    results = await engine_of(request).triage_many(cases)
     return JSONResponse(results)
 
 
 async def next_question(request: Request) -> Response:
     """The answers so far -> ``{"question": ...}`` or ``{"result": ...}``."""
-    kb = _kb(request)
+    kb = kb_of(request)
     try:
         body = await read_json(request)
         if not isinstance(body, dict):
@@ -150,19 +134,19 @@ async def next_question(request: Request) -> Response:
     except BadRequest as exc:
         return _error(exc)
     try:
-        step = await _engine(request).run(kb.next_question, body)
+        step = await engine_of(request).run(kb.next_question, body)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(step)
 
 
 async def questions(request: Request) -> Response:
-    kb = _kb(request)
+    kb = kb_of(request)
     return JSONResponse({"kb_version": kb.version, "questions": kb.questions()})
 
 
 async def knowledge_base(request: Request) -> Response:
-    return JSONResponse(_kb(request).knowledge_base())
+    return JSONResponse(kb_of(request).knowledge_base())
 
 
 async def audit(request: Request) -> Response:
@@ -170,7 +154,7 @@ async def audit(request: Request) -> Response:
 
     ``?why_not=MUSCLE|DISPOSITION`` also explains why that was (not) concluded.
     """
-    kb = _kb(request)
+    kb = kb_of(request)
     why_not = request.query_params.get("why_not") or None
     try:
         if why_not is not None and why_not not in WHY_NOT:
@@ -192,11 +176,11 @@ async def audit(request: Request) -> Response:
         return out
 
     try:
-        audits = await _engine(request).run(audit_all)
+        audits = await engine_of(request).run(audit_all)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(audits if is_list else audits[0])
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(_kb(request).version))
+    return JSONResponse(openapi_document(kb_of(request).version))

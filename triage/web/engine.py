@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from starlette.requests import Request
+
 from ..api import TriageKB
 
 T = TypeVar("T")
@@ -52,3 +54,15 @@ class EnginePool:
     def close(self) -> None:
         """Stop the threads (work not started is dropped)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def kb_of(request: Request) -> TriageKB:
+    """The knowledge base the application serves."""
+    kb: TriageKB = request.app.state.kb
+    return kb
+
+
+def engine_of(request: Request) -> EnginePool:
+    """The application's engine threads."""
+    pool: EnginePool = request.app.state.engine
+    return pool

@@ -26,7 +26,7 @@ from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
 from ..errors import CaseError, TriageError
 from ..questions import Question
 from ..results import ErrorRecord
-from .engine import EnginePool
+from .engine import engine_of, kb_of
 from .templating import templates
 
 #: What each disposition's banner says first.
@@ -54,14 +54,6 @@ def routes() -> list[Route]:
     ]
 
 
-def _kb(request: Request) -> TriageKB:
-    kb: TriageKB = request.app.state.kb
-    return kb
-
-
-def _engine(request: Request) -> EnginePool:
-    pool: EnginePool = request.app.state.engine
-    return pool
 
 
 async def _form(request: Request, *kinds: str) -> FormData:
@@ -86,7 +78,7 @@ def _json_field(form: FormData, name: str) -> dict[str, Any]:
 
 async def _next(request: Request, answers: dict[str, Any]) -> dict[str, Any]:
     try:
-        return await _engine(request).run(_kb(request).next_question, answers)
+        return await engine_of(request).run(kb_of(request).next_question, answers)
     except CaseError as exc:
         raise HTTPException(400, f"The answers carried by the page are not valid ({exc.message}); "
                                  "please start again.") from None
@@ -100,7 +92,7 @@ async def start(request: Request) -> Response:
 
 async def step(request: Request) -> Response:
     """Take one answer (or Back) and show the next question, the result or the emergency page."""
-    kb = _kb(request)
+    kb = kb_of(request)
     form = await _form(request, _FORM)
     answers = _json_field(form, "answers")
     remembered = _json_field(form, "remembered")
@@ -120,7 +112,7 @@ async def step(request: Request) -> Response:
         error, value = str(exc), None
     if error is None:
         try:
-            step_after = await _engine(request).run(kb.next_question, {**answers, question.id: value})
+            step_after = await engine_of(request).run(kb.next_question, {**answers, question.id: value})
         except CaseError as exc:
             if exc.location.field != question.id:
                 raise HTTPException(400, "The answers carried by the page are not valid; "
@@ -177,7 +169,7 @@ def _raw_answer(question: Question, form: FormData) -> Any:
 
 async def _render_step(request: Request, answers: dict[str, Any], remembered: dict[str, Any],
                        step: dict[str, Any], error: str | None = None, status: int = 200) -> Response:
-    kb = _kb(request)
+    kb = kb_of(request)
     context: dict[str, Any] = {
         "answers_json": json.dumps(answers, ensure_ascii=False),
         "remembered_json": json.dumps(remembered, ensure_ascii=False),
@@ -224,10 +216,10 @@ def _how(kb: TriageKB, result: dict[str, Any]) -> list[dict[str, Any]]:
 # -- downloads ------------------------------------------------------------------------------
 async def download_answers(request: Request) -> Response:
     """The answers as a YAML case file, the same as ``triage ask --save`` writes."""
-    kb = _kb(request)
+    kb = kb_of(request)
     answers = _json_field(await _form(request, _FORM), "answers")
     try:
-        state = await _engine(request).run(kb.questionnaire, answers)
+        state = await engine_of(request).run(kb.questionnaire, answers)
     except CaseError:
         raise HTTPException(400, "The answers carried by the page are not valid.") from None
     return Response(answers_file(state), media_type="application/yaml",
@@ -236,7 +228,6 @@ async def download_answers(request: Request) -> Response:
 
 async def download_result(request: Request) -> Response:
     """The result in the contract's JSON shape."""
-    kb = _kb(request)
     answers = _json_field(await _form(request, _FORM), "answers")
     step_now = await _next(request, answers)
     if "result" not in step_now:
@@ -271,7 +262,7 @@ async def audit_post(request: Request) -> Response:
         context["error"] = "Paste a case file or choose one to upload."
     if context["error"] is None:
         try:
-            context["report"] = await _engine(request).run(_audit_report, _kb(request), text, fmt)
+            context["report"] = await engine_of(request).run(_audit_report, kb_of(request), text, fmt)
         except TriageError as exc:
             context["error"] = str(exc).replace("<stdin>", "the cases")
     status = 422 if context["error"] else 200

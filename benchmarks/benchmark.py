@@ -96,7 +96,7 @@ def in_process(cases_file: Path, count: int) -> list[tuple[str, str]]:
     latencies: list[float] = []
     clock = time.perf_counter
     started = clock()
-    for n, record in enumerate(read_cases(str(cases_file)), start=1):
+    for n, record in enumerate(read_cases(str(cases_file), session.kb.vocabulary), start=1):
         if isinstance(record, ErrorRecord):
             raise SystemExit(f"generated case {record.id} is invalid: {record.error}")
         before = clock()

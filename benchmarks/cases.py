@@ -1,6 +1,6 @@
 """Seeded random valid cases over the whole case vocabulary, for benchmarks and tests.
 
-Every field of ``triage.vocabulary.CASE_FIELDS`` is exercised: optional
+Every field of the bundled vocabulary (``rules/vocabulary.yaml``) is exercised: optional
 fields are sometimes absent, list fields draw each value independently.
 Warning signs are drawn rarely (as in real intake), so the batch mixes every
 disposition instead of being nearly all emergencies.
@@ -13,7 +13,8 @@ import random
 from collections.abc import Iterator
 from typing import IO, Any
 
-from triage.vocabulary import CASE_FIELDS, FieldKind
+from triage.knowledge import load_knowledge_base
+from triage.vocabulary import CaseField, FieldKind
 
 #: Chance that each value of a list field is present (rare for warning signs).
 _LIST_VALUE_CHANCE = {"red_flags": 0.015, "conditions": 0.015}
@@ -25,8 +26,9 @@ _PRESENT_CHANCE = 0.8
 def generate_cases(count: int, seed: int = 6) -> Iterator[dict[str, Any]]:
     """``count`` valid raw cases (as read from JSON), the same for the same seed."""
     rng = random.Random(seed)
+    fields = load_knowledge_base().vocabulary.fields
     for n in range(1, count + 1):
-        yield _case(rng, n)
+        yield _case(rng, n, fields)
 
 
 def write_jsonl(stream: IO[str], count: int, seed: int = 6) -> None:
@@ -35,9 +37,9 @@ def write_jsonl(stream: IO[str], count: int, seed: int = 6) -> None:
         stream.write(json.dumps(case, separators=(",", ":")) + "\n")
 
 
-def _case(rng: random.Random, n: int) -> dict[str, Any]:
+def _case(rng: random.Random, n: int, fields: dict[str, CaseField]) -> dict[str, Any]:
     case: dict[str, Any] = {"id": f"bench-{n}"}
-    for name, spec in CASE_FIELDS.items():
+    for name, spec in fields.items():
         if name == "id" or not (spec.required or rng.random() < _PRESENT_CHANCE):
             continue
         if spec.is_list:

@@ -43,7 +43,7 @@ def test_triage_returns_the_sessions_result_as_a_dict(api: TriageKB, session: Tr
     case = {**BASE_CASE, "id": "p1", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"]}
     from triage.case import parse_case
 
-    assert api.triage(case) == session.triage(parse_case(case, "x")).to_dict()
+    assert api.triage(case) == session.triage(parse_case(case, "x", api.kb.vocabulary)).to_dict()
     assert api.triage(case)["disposition"] == "self_care"
 
 

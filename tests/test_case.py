@@ -9,22 +9,21 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from helpers import BASE_CASE, make_case
+from helpers import BASE_CASE, FIELDS, make_case, parse
 
-from triage.case import Case, parse_case
+from triage.case import Case
 from triage.errors import CaseError
-from triage.vocabulary import CASE_FIELDS
 
 
 def error_of(raw: Any, from_text: bool = False) -> CaseError:
     with pytest.raises(CaseError) as info:
-        parse_case(raw, "f.yaml#1", file="f.yaml", line=7, from_text=from_text)
+        parse(raw, "f.yaml#1", file="f.yaml", line=7, from_text=from_text)
     return info.value
 
 
 def test_a_valid_case() -> None:
     case = make_case("c1", age=40, triggers=["tennis_serve"], can_touch_toes=False)
-    assert case.age == 40 and case.triggers == frozenset({"tennis_serve"})
+    assert case.value("age") == 40 and case.value("triggers") == frozenset({"tennis_serve"})
     assert case.to_dict()["red_flags"] == []
 
 
@@ -64,8 +63,8 @@ def test_bad_answers(answers: dict[str, Any], field: str, fragment: str, suggest
     assert error.suggestion == suggestion
     if suggestion:
         assert f"did you mean {suggestion!r}" in error.message
-    if field in CASE_FIELDS and field != "id":
-        assert error.allowed == CASE_FIELDS[field].allowed()
+    if field in FIELDS and field != "id":
+        assert error.allowed == FIELDS[field].allowed()
         assert f"Allowed: {error.allowed}" in error.message
     json.dumps(error.value, allow_nan=False)  # error records stay valid JSON
 
@@ -86,9 +85,9 @@ def test_bad_csv_cells(cells: dict[str, str], field: str, fragment: str) -> None
 
 
 def test_numbers_and_booleans_as_text_in_csv() -> None:
-    case = parse_case({"pain_sites": "lower_back", "red_flags": "none", "conditions": "[]",
+    case = parse({"pain_sites": "lower_back", "red_flags": "none", "conditions": "[]",
                        "age": " 40 ", "severity": "7.0", "can_touch_toes": "Yes"}, "x#1", from_text=True)
-    assert (case.age, case.severity, case.can_touch_toes) == (40, 7, True)
+    assert (case.value("age"), case.value("severity"), case.value("can_touch_toes")) == (40, 7, True)
 
 
 @pytest.mark.parametrize("raw", [None, "text", 3, ["a"], [BASE_CASE]])
@@ -116,14 +115,14 @@ JSON_LIKE = st.recursive(
     max_leaves=20)
 FIELD_VALUES = st.fixed_dictionaries({}, optional={
     name: JSON_LIKE | st.sampled_from(spec.values or ("",)) | st.lists(st.sampled_from(spec.values or ("",)))
-    for name, spec in CASE_FIELDS.items()})
+    for name, spec in FIELDS.items()})
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(JSON_LIKE, FIELD_VALUES), st.booleans())
 def test_any_json_like_value_is_a_case_or_a_clean_error(raw: Any, from_text: bool) -> None:
     try:
-        case = parse_case(raw, "fuzz#1", file="fuzz", from_text=from_text)
+        case = parse(raw, "fuzz#1", file="fuzz", from_text=from_text)
     except CaseError as error:
         assert error.location.case and error.message
         json.dumps(error.value, allow_nan=False)
@@ -135,7 +134,7 @@ def test_any_json_like_value_is_a_case_or_a_clean_error(raw: Any, from_text: boo
 @given(FIELD_VALUES)
 def test_any_valid_case_triages(session: Any, raw: dict[str, Any]) -> None:
     try:
-        case = parse_case(raw, "fuzz#1")
+        case = parse(raw, "fuzz#1")
     except CaseError:
         return
     assert session.triage(case).id == "fuzz#1"

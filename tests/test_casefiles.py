@@ -17,6 +17,7 @@ from triage.case import Case
 from triage.casefiles import MAX_LINE, CaseIds, read_cases
 from triage.errors import InputFileError, InputWarning
 from triage.results import ErrorRecord
+from helpers import VOCABULARY
 
 VALID = {
     "yaml": "- id: a\n  pain_sites: [lower_back]\n  red_flags: []\n  conditions: []\n"
@@ -42,7 +43,7 @@ def test_bom_and_crlf_simply_work(tmp_path: Path, fmt: str, bom: bool, crlf: boo
     text = VALID[fmt].replace("\n", "\r\n") if crlf else VALID[fmt]
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
     for path in (write(tmp_path, f"cases.{fmt}", data), write(tmp_path, "no-extension", data)):
-        records = list(read_cases(path))
+        records = list(read_cases(path, VOCABULARY))
         assert [r.id for r in records] == ["a", "b"], path
         assert all(isinstance(r, Case) for r in records)
 
@@ -50,7 +51,7 @@ def test_bom_and_crlf_simply_work(tmp_path: Path, fmt: str, bom: bool, crlf: boo
 @pytest.mark.parametrize("fmt", sorted(VALID))
 def test_standard_input_with_a_bom(fmt: str) -> None:
     stdin = io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbf" + VALID[fmt].replace("\n", "\r\n").encode()))
-    assert [r.id for r in read_cases("-", stdin=stdin)] == ["a", "b"]
+    assert [r.id for r in read_cases("-", VOCABULARY, stdin=stdin)] == ["a", "b"]
 
 
 @pytest.mark.parametrize(("name", "data", "fragment", "line"), [
@@ -71,7 +72,7 @@ def test_bad_files_raise_with_file_and_line(tmp_path: Path, name: str, data: str
                                             fragment: str, line: int | None) -> None:
     path = write(tmp_path, name, data)
     with pytest.raises(InputFileError) as info:
-        list(read_cases(path))
+        list(read_cases(path, VOCABULARY))
     assert fragment in info.value.message
     assert info.value.location.file == path
     assert info.value.location.line == line
@@ -79,9 +80,9 @@ def test_bad_files_raise_with_file_and_line(tmp_path: Path, name: str, data: str
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="no such file"):
-        list(read_cases(str(tmp_path / "nope.yaml")))
+        list(read_cases(str(tmp_path / "nope.yaml"), VOCABULARY))
     with pytest.raises(InputFileError, match="is a directory"):
-        list(read_cases(str(tmp_path)))
+        list(read_cases(str(tmp_path), VOCABULARY))
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
@@ -89,12 +90,12 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path = write(tmp_path, "secret.yaml", VALID["yaml"])
     os.chmod(path, 0)
     with pytest.raises(InputFileError, match="permission denied"):
-        list(read_cases(path))
+        list(read_cases(path, VOCABULARY))
 
 
 def test_every_file_is_checked_before_any_case_is_read(tmp_path: Path) -> None:
     good = write(tmp_path, "good.yaml", VALID["yaml"])
-    records = read_all([good, str(tmp_path / "missing.yaml")])
+    records = read_all([good, str(tmp_path / "missing.yaml")], VOCABULARY)
     with pytest.raises(InputFileError, match="missing.yaml"):
         next(records)
 
@@ -102,7 +103,7 @@ def test_every_file_is_checked_before_any_case_is_read(tmp_path: Path) -> None:
 def test_a_broken_json_line_is_one_error_record(tmp_path: Path) -> None:
     lines = VALID["jsonl"].splitlines()
     path = write(tmp_path, "c.jsonl", "\n".join([lines[0], '{"id": "x", ', "x" * (MAX_LINE + 10), lines[1]]))
-    records = list(read_cases(path))
+    records = list(read_cases(path, VOCABULARY))
     assert [type(r).__name__ for r in records] == ["Case", "ErrorRecord", "ErrorRecord", "Case"]
     assert records[1].error.location.line == 2 and "invalid JSON" in records[1].error.message
     assert records[2].error.location.line == 3 and "longer than" in records[2].error.message
@@ -110,7 +111,7 @@ def test_a_broken_json_line_is_one_error_record(tmp_path: Path) -> None:
 
 def test_csv_extra_cells_are_an_error_record_with_the_row_id(tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", "id,pain_sites,red_flags,conditions\nz,hip,none,none,extra\n")
-    (record,) = read_cases(path)
+    (record,) = read_cases(path, VOCABULARY)
     assert isinstance(record, ErrorRecord) and record.id == "z"
     assert record.error.location.line == 2
 
@@ -119,7 +120,7 @@ def test_duplicate_ids_are_warnings_and_both_cases_are_kept(tmp_path: Path) -> N
     first = write(tmp_path, "a.yaml", VALID["yaml"])
     second = write(tmp_path, "b.jsonl", VALID["jsonl"])
     warnings: list[InputWarning] = []
-    records = list(read_all([first, second], on_warning=warnings.append))
+    records = list(read_all([first, second], VOCABULARY, on_warning=warnings.append))
     assert [r.id for r in records] == ["a", "b", "a", "b"]
     assert [str(w.location.case) for w in warnings] == ["a", "b"]
     assert "is also case 1 of" in warnings[0].message and "both cases are kept" in warnings[0].message
@@ -147,7 +148,7 @@ def test_default_ids_clash_only_for_files_with_the_same_name(tmp_path: Path) -> 
     paths = [write(tmp_path, "x/c.yaml", case), write(tmp_path, "y/c.yaml", case),
              write(tmp_path, "c.jsonl", '{"pain_sites": ["hip"], "red_flags": [], "conditions": []}\n')]
     warnings: list[InputWarning] = []
-    assert [r.id for r in read_all(paths, on_warning=warnings.append)] == ["c.yaml#1", "c.yaml#1", "c.jsonl#1"]
+    assert [r.id for r in read_all(paths, VOCABULARY, on_warning=warnings.append)] == ["c.yaml#1", "c.yaml#1", "c.jsonl#1"]
     assert len(warnings) == 1 and "same default ids" in warnings[0].message
 
 
@@ -193,7 +194,7 @@ CASE_JSON = '{"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}\n
 ])
 def test_streams_are_read_case_by_case(session: Any, fmt: str, head: str, repeat: str) -> None:
     stream = EndlessCases(head, repeat)
-    records = read_cases("-", fmt, stdin=stream)
+    records = read_cases("-", VOCABULARY, fmt, stdin=stream)
     first = next(records)
     assert session.triage(first).id == "stdin#1"  # a result before the input is read through
     for _ in range(2000):
@@ -223,7 +224,7 @@ def triage_all(records: Any, session: Any) -> None:
 @given(text=TEXTS, fmt=st.sampled_from(FORMATS))
 def test_any_text_gives_results_or_a_clean_error(session: Any, text: str, fmt: str) -> None:
     try:
-        triage_all(read_cases("-", fmt, stdin=io.StringIO(text)), session)
+        triage_all(read_cases("-", VOCABULARY, fmt, stdin=io.StringIO(text)), session)
     except InputFileError as error:
         assert error.location.file == "stdin" and error.message
 
@@ -236,6 +237,57 @@ def test_any_bytes_in_a_file_give_results_or_a_clean_error(session: Any, data: b
         path = Path(folder) / f"fuzz{suffix}"
         path.write_bytes(data)
         try:
-            triage_all(read_cases(str(path)), session)
+            triage_all(read_cases(str(path), VOCABULARY), session)
         except InputFileError as error:
             assert error.location.file == str(path) and error.message
+
+
+def _read_csv_text(tmp_path: Path, text: str, **options: Any) -> tuple[list[Any], list[str]]:
+    from triage.casefiles import CsvOptions
+
+    warnings: list[InputWarning] = []
+    path = write(tmp_path, "clinic.csv", text)
+    records = list(read_cases(path, VOCABULARY, on_warning=warnings.append,
+                              csv_options=CsvOptions(**options)))
+    return records, [w.message for w in warnings]
+
+
+def test_blank_csv_rows_are_skipped_and_counted_without_shifting_default_ids(tmp_path: Path) -> None:
+    records, said = _read_csv_text(
+        tmp_path, "pain_sites,red_flags,conditions\n,,\nhip,none,none\n  , ,\n\nknee,none,none\n")
+    assert [r.id for r in records] == ["clinic.csv#1", "clinic.csv#2"]
+    assert all(isinstance(r, Case) for r in records)
+    assert said == ["3 blank rows were skipped (lines 2, 4, 5)"]
+
+
+def test_trailing_empty_cells_are_harmless_but_extra_values_are_not(tmp_path: Path) -> None:
+    records, _ = _read_csv_text(tmp_path, "id,pain_sites,red_flags,conditions\n"
+                                          "a,hip,none,none,,\nb,hip,none,none,oops\n")
+    assert isinstance(records[0], Case)
+    assert isinstance(records[1], ErrorRecord)
+    assert records[1].error.message == "the row has 5 cells but the header has 4"
+
+
+def test_a_header_named_twice_in_two_spellings_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"'id' appears twice in the header \(as 'id' and 'ID'\)"):
+        _read_csv_text(tmp_path, "id,ID,pain_sites,red_flags,conditions\na,b,hip,none,none\n")
+
+
+def test_each_respelled_value_is_said_once_per_file(tmp_path: Path) -> None:
+    records, said = _read_csv_text(tmp_path, "id,pain_sites,red_flags,conditions\n"
+                                             "a,Hip,none,none\nb,Hip;Knee,none,none\n")
+    assert [sorted(r.value("pain_sites")) for r in records] == [["hip"], ["hip", "knee"]]
+    assert said == ["'Hip' read as 'hip' (said once for this file)",
+                    "'Knee' read as 'knee' (said once for this file)"]
+
+
+def test_every_problem_of_a_yaml_case_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "cases.yaml", "id: a\nage: old\npain_sites: [hip, elbow, shoulder]\n"
+                                         "triggers: [tenis_serve]\nred_flags: []\n")
+    [record] = list(read_cases(path, VOCABULARY))
+    assert isinstance(record, ErrorRecord)
+    assert [(e.location.field, e.location.line, e.value) for e in record.error.all] == [
+        ("age", 2, "old"), ("pain_sites", 3, "elbow"), ("pain_sites", 3, "shoulder"),
+        ("triggers", 4, "tenis_serve"), ("conditions", 1, None)]
+    as_dict = record.to_dict()
+    assert as_dict["error"]["field"] == "age" and len(as_dict["errors"]) == 5

@@ -65,10 +65,11 @@ def test_firing_order_does_not_depend_on_hash_seeds() -> None:
         "import json\n"
         "from triage.session import TriageSession\n"
         "from triage.case import parse_case\n"
+        "session = TriageSession()\n"
         "case = parse_case({'pain_sites': ['lower_back', 'buttock', 'back_of_thigh'],"
         " 'triggers': ['desk_work', 'tennis_serve', 'heavy_lifting'], 'pain_feels': ['locked_up', 'spasm'],"
-        " 'red_flags': ['night_pain', 'fever'], 'conditions': ['dvt', 'burns']}, 'x')\n"
-        "print(json.dumps(TriageSession().triage(case).to_dict()))\n"
+        " 'red_flags': ['night_pain', 'fever'], 'conditions': ['dvt', 'burns']}, 'x', session.kb.vocabulary)\n"
+        "print(json.dumps(session.triage(case).to_dict()))\n"
     )
     outputs = set()
     for seed in ("0", "1", "12345"):

@@ -33,9 +33,10 @@ def test_plain_import_in_a_fresh_interpreter() -> None:
     code = (
         "from triage.session import TriageSession\n"
         "from triage.case import parse_case\n"
+        "session = TriageSession()\n"
         "case = parse_case({'pain_sites': ['buttock', 'back_of_thigh'], 'triggers': ['tennis_serve'],"
-        " 'red_flags': [], 'conditions': []}, 'x')\n"
-        "print(TriageSession().triage(case).disposition.value)\n"
+        " 'red_flags': [], 'conditions': []}, 'x', session.kb.vocabulary)\n"
+        "print(session.triage(case).disposition.value)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "self_care"

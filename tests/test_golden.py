@@ -1,4 +1,8 @@
-"""Golden cases (tests/golden/cases.yaml): every policy row and muscle pattern."""
+"""Golden cases (tests/golden/*.yaml): every policy row and muscle pattern.
+
+``cases.yaml`` holds the version-1 rows (updated where version 2 changed them),
+``policy-v2.yaml`` the rows, examples and thresholds new in version 2.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,125 @@ from typing import Any
 import pytest
 import yaml
 
-from triage.case import parse_case
+from triage.results import LikelyMuscle, TriageResult
 from triage.session import TriageSession
+from helpers import parse
 
-GOLDEN = yaml.safe_load((Path(__file__).parent / "golden" / "cases.yaml").read_text())
+GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDEN_FILES = ("cases.yaml", "policy-v2.yaml")
+GOLDEN: list[dict[str, Any]] = [
+    golden for name in GOLDEN_FILES for golden in yaml.safe_load((GOLDEN_DIR / name).read_text())
+]
+
+#: What every self-care result must tell the person (policy v2, "Advice and wording").
+SAFETY_NET_PHRASES = ("numbness between your legs", "passing urine or stools",
+                      "weakness in a leg", "new exercise programme")
+
+#: The ``expect`` keys test_golden_case understands (documented in the golden files).
+EXPECT_KEYS = {"disposition", "likely_muscles", "referral_rules", "recommendations", "fired_includes",
+               "referral_includes", "referral_excludes", "top_muscles", "techniques_for",
+               "no_self_care"}
+
+
+def _triage(golden: dict[str, Any], session: TriageSession) -> TriageResult:
+    return session.triage(parse(golden["case"], golden["name"]))
+
+
+def _top_muscles(muscles: tuple[LikelyMuscle, ...], session: TriageSession) -> set[str]:
+    """The muscles tied with the first one: same confidence and same number of strong signs."""
+    strong = {r.id for r in session.kb.rules
+              if r.conclusion.kind == "sign" and r.conclusion.strength == "strong"}
+
+    def rank(m: LikelyMuscle) -> tuple[float, int]:
+        return m.confidence, sum(1 for rule in m.evidence if rule in strong)
+
+    return {m.muscle for m in muscles if rank(m) == rank(muscles[0])} if muscles else set()
+
+
+def test_golden_names_are_unique() -> None:
+    names = [g["name"] for g in GOLDEN]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
+def test_golden_cases_are_screened_and_use_known_expect_keys() -> None:
+    """A misspelt key would be silently unchecked; an unscreened case is not a valid case."""
+    assert {g["name"]: sorted(set(g["expect"]) - EXPECT_KEYS) for g in GOLDEN
+            if set(g["expect"]) - EXPECT_KEYS} == {}
+    assert [g["name"] for g in GOLDEN
+            if "red_flags" not in g["case"] or "conditions" not in g["case"]] == []
 
 
 @pytest.mark.parametrize("golden", GOLDEN, ids=[g["name"] for g in GOLDEN])
 def test_golden_case(golden: dict[str, Any], session: TriageSession) -> None:
-    result = session.triage(parse_case(golden["case"], golden["name"]))
+    result = _triage(golden, session)
     expect = golden["expect"]
     fired = [f.rule for f in result.fired_rules]
+    reasons = [r.rule for r in result.referral.reasons] if result.referral else []
 
-    assert result.disposition.value == expect["disposition"]
+    if "disposition" in expect:
+        assert result.disposition.value == expect["disposition"]
+    if expect.get("no_self_care"):
+        assert result.disposition.value != "self_care"
+        assert result.recommendations == ()
     if "likely_muscles" in expect:
         assert [m.muscle for m in result.likely_muscles] == expect["likely_muscles"]
+    if "top_muscles" in expect:
+        assert _top_muscles(result.likely_muscles, session) == set(expect["top_muscles"])
     if "referral_rules" in expect:
-        reasons = result.referral.reasons if result.referral else ()
-        assert [r.rule for r in reasons] == expect["referral_rules"]
+        assert reasons == expect["referral_rules"]
+    for rule_id in expect.get("referral_includes", []):
+        assert rule_id in reasons
+    for rule_id in expect.get("referral_excludes", []):
+        assert rule_id not in reasons
     if "recommendations" in expect:
         assert [r.technique for r in result.recommendations] == expect["recommendations"]
+    if "techniques_for" in expect:
+        # A technique shared by two muscles counts only for the likely ones.
+        likely = {m.muscle for m in result.likely_muscles}
+        targets = {m for r in result.recommendations for m in r.for_muscles if m in likely}
+        assert targets == set(expect["techniques_for"])
     for rule_id in expect.get("fired_includes", []):
         assert rule_id in fired
 
 
+def test_every_golden_case_checks_the_disposition() -> None:
+    """A golden case that checks neither key could never catch a self-care result."""
+    unchecked = [g["name"] for g in GOLDEN
+                 if "disposition" not in g["expect"] and not g["expect"].get("no_self_care")]
+    assert unchecked == []
+
+
 def test_golden_cases_cover_every_referral_rule(session: TriageSession) -> None:
     """Each referral rule of the bundled knowledge base is reached by some golden case."""
-    expected = {rule for g in GOLDEN for rule in g["expect"].get("referral_rules", [])}
+    expected = {rule for g in GOLDEN
+                for key in ("referral_rules", "referral_includes")
+                for rule in g["expect"].get(key, [])}
     referral_rules = {r.id for r in session.kb.rules if r.conclusion.kind == "refer"}
     assert referral_rules - expected == set()
+
+
+def test_golden_cases_name_only_known_rules(session: TriageSession) -> None:
+    """A misspelt rule id in a golden file would make its expectation meaningless.
+
+    ``referral_excludes`` is left out: excluding a retired rule (``under_16``) is deliberate.
+    """
+    named = {rule for g in GOLDEN
+             for key in ("referral_rules", "referral_includes", "fired_includes")
+             for rule in g["expect"].get(key, [])}
+    known = {r.id for r in session.kb.rules}
+    assert named - known == set()
+
+
+def test_every_self_care_result_names_the_emergency_signs(session: TriageSession) -> None:
+    """Policy v2: self-care advice says which new symptoms mean "get help now"."""
+    self_care = {g["name"]: result for g in GOLDEN
+                 if (result := _triage(g, session)).disposition.value == "self_care"}
+    assert self_care, "the golden set has no self-care result to check"
+    missing = {name: [p for p in SAFETY_NET_PHRASES if p not in " ".join(result.advice).lower()]
+               for name, result in self_care.items()}
+    assert {name: phrases for name, phrases in missing.items() if phrases} == {}
+
+
+def test_warm_up_caution_warns_about_numb_skin(session: TriageSession) -> None:
+    """Policy v2: never put heat on skin that feels numb."""
+    assert "numb" in " ".join(session.kb.techniques["warm_up"].cautions).lower()

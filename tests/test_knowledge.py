@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from triage.case import parse_case
+from triage.cli import main
 from triage.errors import KnowledgeBaseError
 from triage.knowledge import default_rules_dir, load_knowledge_base
-from triage.vocabulary import MUSCLES, Disposition
+from triage.session import TriageSession
+from triage.vocabulary import Disposition
+from helpers import VOCABULARY
 
 
 @pytest.fixture
@@ -39,7 +46,7 @@ def test_bundled_knowledge_base_covers_the_policy(kb) -> None:
         d for d in Disposition if d.is_referral}
     strong = {r.conclusion.muscle for r in kb.rules
               if r.conclusion.kind == "sign" and r.conclusion.strength == "strong"}
-    assert strong == set(MUSCLES)
+    assert strong == set(VOCABULARY.muscles)
     derived_from = {c.operand for r in kb.rules if r.conclusion.derived == "prolonged_sitting"
                     for c in r.conditions}
     assert {"driving", "desk_work", "flying"} <= derived_from
@@ -103,7 +110,7 @@ def test_examples_must_be_valid_cases(rules_copy: Path) -> None:
 rules:
   - id: test.example
     description: An example with a bad age.
-    sources: [triage-policy]
+    sources: [article-004]
     when: {age: {below: 16}}
     then: {refer: see_doctor, reason: Young.}
     examples:
@@ -117,7 +124,7 @@ def test_a_negative_test_must_fire_after_its_producers(rules_copy: Path) -> None
 rules:
   - id: test.too_early
     description: Tests for no referral before the referral rules have fired.
-    sources: [triage-policy]
+    sources: [article-004]
     salience: 35
     when: {referred: false}
     then: {sign: psoas, strength: supporting}
@@ -130,7 +137,7 @@ def test_self_care_conclusion_must_require_no_referral(rules_copy: Path) -> None
 rules:
   - id: conclude.reckless
     description: Self-care whatever the red flags.
-    sources: [triage-policy]
+    sources: [article-004]
     salience: 5
     when: {likely_muscles: {empty: false}}
     then: {conclude: self_care}
@@ -140,3 +147,138 @@ rules:
 
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     assert "does not exist" in _problems(tmp_path / "nowhere")[0]
+
+
+# -- the safety floor (every knowledge base, bundled or --rules) ------------------------
+
+EMERGENCY_SIGNS = ("saddle_numbness", "bladder_or_bowel_change", "sexual_dysfunction",
+                   "leg_weakness", "major_trauma")
+
+
+def _replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _floor_problems(directory: Path) -> list[str]:
+    return [p for p in _problems(directory) if "safety floor" in p]
+
+
+def test_a_deleted_red_flag_file_is_refused_naming_every_sign_it_referred(rules_copy: Path) -> None:
+    (rules_copy / "red-flags.yaml").unlink()
+    problems = _floor_problems(rules_copy)
+    for sign in (*EMERGENCY_SIGNS, "fever", "unexplained_weight_loss"):
+        [problem] = [p for p in problems if f"'{sign}'" in p]
+        assert problem.startswith(f"{rules_copy / 'vocabulary.yaml'}:")
+        assert "no referral rule fires for red_flags" in problem
+
+
+@pytest.mark.parametrize("replacement", ["dangling-link", "link-loop", "fifo", "capital-extension"])
+def test_a_red_flag_file_that_is_not_a_regular_yaml_file_is_an_error_not_a_skip(
+        rules_copy: Path, replacement: str) -> None:
+    red_flags = rules_copy / "red-flags.yaml"
+    text = red_flags.read_text(encoding="utf-8")
+    red_flags.unlink()
+    if replacement == "dangling-link":
+        red_flags.symlink_to(rules_copy / "nowhere.yaml")
+    elif replacement == "link-loop":
+        red_flags.symlink_to(red_flags)
+    elif replacement == "fifo":
+        os.mkfifo(red_flags)
+    else:
+        red_flags = rules_copy / "RED-FLAGS.YAML"
+        red_flags.write_text(text, encoding="utf-8")
+    problems = _problems(rules_copy)
+    assert any(p.startswith(str(red_flags)) for p in problems), problems
+    assert any("safety floor" in p and "'saddle_numbness'" in p for p in problems)
+
+
+def test_a_red_flag_referred_only_with_another_finding_is_refused(rules_copy: Path) -> None:
+    # Fever now refers only at 60 or older: a feverish 30-year-old could reach self-care.
+    _replace_in(rules_copy / "red-flags.yaml", "      red_flags: {has: fever}\n",
+                "      red_flags: {has: fever}\n      age: {at_least: 60}\n")
+    [problem] = _floor_problems(rules_copy)
+    assert "red_flags 'fever' reported alone" in problem
+
+
+def test_an_emergency_sign_downgraded_to_urgent_is_refused(rules_copy: Path) -> None:
+    path = rules_copy / "red-flags.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: refer.emergency.leg_weakness")
+    section = text[start:text.index("  - id:", start + 10)]
+    _replace_in(path, section, section.replace("refer: emergency", "refer: urgent"))
+    [problem] = _floor_problems(rules_copy)
+    assert "red_flags 'leg_weakness' must be referred as an emergency" in problem
+
+
+def test_an_emergency_sign_cannot_be_removed_from_the_vocabulary(rules_copy: Path) -> None:
+    vocabulary = rules_copy / "vocabulary.yaml"
+    lines = vocabulary.read_text(encoding="utf-8").splitlines(keepends=True)
+    _replace_in(vocabulary, next(x for x in lines if x.strip().startswith("saddle_numbness:")), "")
+    problems = _problems(rules_copy)
+    assert any("must keep the emergency sign 'saddle_numbness'" in p for p in problems)
+
+
+ADDED_RED_FLAG = {
+    "vocabulary.yaml": ("        inflammatory_pattern:", "        chest_pain: pain or tightness in the chest\n"
+                        "        inflammatory_pattern:"),
+    "questions.yaml": ("      major_trauma: The pain began", "      chest_pain: Pain or tightness in your chest\n"
+                       "      major_trauma: The pain began"),
+}
+CHEST_PAIN_RULE = """
+  - id: refer.emergency.chest_pain
+    description: Back pain with chest pain can come from the heart or the aorta.
+    sources: [nice-cks-back-pain]
+    when:
+      red_flags: {has: chest_pain}
+    then:
+      refer: emergency
+      reason: Back pain with pain or tightness in the chest can come from the heart or a main blood vessel; call an ambulance now.
+    examples:
+      fires: [{red_flags: [chest_pain]}]
+      does_not_fire: [{red_flags: []}]
+"""
+
+
+def _add_red_flag(rules_dir: Path, with_rule: bool = True) -> None:
+    for name, (anchor, added) in ADDED_RED_FLAG.items():
+        _replace_in(rules_dir / name, anchor, added)
+    if with_rule:
+        path = rules_dir / "red-flags.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + CHEST_PAIN_RULE, encoding="utf-8")
+
+
+def test_a_clinician_adds_a_red_flag_with_yaml_alone(rules_copy: Path) -> None:
+    """The README's "Adding a red flag" steps: value, question choice, rule; no Python."""
+    _add_red_flag(rules_copy)
+    kb = load_knowledge_base(rules_copy)
+    assert "chest_pain" in kb.vocabulary.fields["red_flags"].values
+    session = TriageSession(kb)
+    case = parse_case({"pain_sites": ["lower_back"], "red_flags": ["chest_pain"], "conditions": []},
+                      "new#1", kb.vocabulary)
+    result = session.triage(case)
+    assert result.disposition is Disposition.EMERGENCY
+    assert [r.rule for r in result.referral.reasons] == ["refer.emergency.chest_pain"]
+    cases = rules_copy.parent / "cases.yaml"
+    cases.write_text("pain_sites: [lower_back]\nred_flags: [chest_pain]\nconditions: []\n", encoding="utf-8")
+    ran = CliRunner().invoke(main, ["run", str(cases), "--rules", str(rules_copy), "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)[0]["disposition"] == "emergency"
+    bundled = CliRunner().invoke(main, ["run", str(cases), "--format", "json"])
+    assert bundled.exit_code == 1 and "'chest_pain' is not allowed" in bundled.output
+
+
+def test_a_new_red_flag_without_its_rule_is_refused_saying_where_to_add_it(rules_copy: Path) -> None:
+    _add_red_flag(rules_copy, with_rule=False)
+    [problem] = _floor_problems(rules_copy)
+    assert "red_flags 'chest_pain' reported alone" in problem
+    assert "add a rule that refers it" in problem and "rules/red-flags.yaml" in problem
+
+
+def test_a_rule_naming_a_value_missing_from_the_vocabulary_says_where_to_add_it(rules_copy: Path) -> None:
+    path = rules_copy / "red-flags.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + CHEST_PAIN_RULE, encoding="utf-8")
+    problems = _problems(rules_copy)
+    assert any("unknown value 'chest_pain' for red_flags" in p and "rules/vocabulary.yaml" in p
+               for p in problems), problems

@@ -10,7 +10,7 @@ import pytest
 from triage.errors import Problem
 from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.lint import check_knowledge_base, count, lint
-from triage.vocabulary import CASE_FIELDS
+from helpers import FIELDS
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_contradictory_set_tests_never_fire(rules_copy: Path) -> None:
     "      severity: {above: 10}\n",
     "      pain_side: {is: left, is_any: [right, both]}\n",
     "      can_touch_toes: {is: true, unknown: true}\n",
-    "      pain_sites: {has_none: [lower_back, buttock, hip, groin, flank, back_of_thigh,"
+    "      pain_sites: {has_none: [lower_back, upper_back, buttock, hip, groin, flank, back_of_thigh,"
     " front_of_thigh, knee, below_knee, foot]}\n",
     "      triggers: {has_any: [driving, flying], has_none: [driving, flying, stress]}\n",
     "      derived: {has: prolonged_sitting, has_none: [prolonged_sitting]}\n",
@@ -158,15 +158,15 @@ def test_vocabulary_values_no_rule_or_question_uses(rules_copy: Path) -> None:
             path.unlink()
     kb = load_knowledge_base(rules_copy)
     used = {(c.subject, v) for r in kb.rules for c in r.conditions for v in c.values()}
-    unused = [(n, v) for n, spec in CASE_FIELDS.items() for v in spec.values if (n, v) not in used]
+    unused = [(n, v) for n, spec in FIELDS.items() for v in spec.values if (n, v) not in used]
     findings = [p for p in lint(kb) if p.check == "unused-value"]
     assert len(findings) == len(unused) > 0
     name, value = unused[0]
     finding = findings[0]
     assert finding.message == f"no rule or question uses the value {value!r} of {name}"
-    assert finding.location.file.endswith("vocabulary.py")
+    assert finding.location.file.endswith("vocabulary.yaml")
     line = Path(finding.location.file).read_text().splitlines()[finding.location.line - 1]
-    assert f'"{value}"' in line
+    assert line.strip().startswith(f"{value}:")
 
 
 def test_values_the_questions_offer_count_as_used(kb: KnowledgeBase) -> None:

@@ -18,6 +18,7 @@ from triage.formats import to_json
 from triage.parallel import CHUNK_SIZE, triage_parallel
 from triage.results import ErrorRecord
 from triage.session import TriageSession
+from helpers import VOCABULARY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,14 +73,14 @@ def test_spawned_workers_agree_with_in_process(batch: Path, session: TriageSessi
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # Spawned workers import everything afresh, each with its own random hash seed.
     monkeypatch.setattr(parallel, "START_METHOD", "spawn")
-    expected = [to_json(o) for o in triage_parallel(read_cases(str(batch)), session, 1)]
-    assert [to_json(o) for o in triage_parallel(read_cases(str(batch)), session, 2)] == expected
+    expected = [to_json(o) for o in triage_parallel(read_cases(str(batch), VOCABULARY), session, 1)]
+    assert [to_json(o) for o in triage_parallel(read_cases(str(batch), VOCABULARY), session, 2)] == expected
 
 
 def test_error_records_stay_in_place_across_chunk_edges(batch: Path, session: TriageSession,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "CHUNK_SIZE", 7)
-    records = list(read_cases(str(batch)))
+    records = list(read_cases(str(batch), VOCABULARY))
     outcomes = list(triage_parallel(records, session, 2))
     assert [o.id for o in outcomes] == [r.id for r in records]
     assert [isinstance(o, ErrorRecord) for o in outcomes] == [
@@ -87,7 +88,7 @@ def test_error_records_stay_in_place_across_chunk_edges(batch: Path, session: Tr
 
 
 def test_stopping_early_stops_the_workers(batch: Path, session: TriageSession) -> None:
-    outcomes = triage_parallel(read_cases(str(batch)), session, 2)
+    outcomes = triage_parallel(read_cases(str(batch), VOCABULARY), session, 2)
     first = next(outcomes)
     outcomes.close()
     assert first.id == "bench-1"

@@ -9,15 +9,15 @@ import pytest
 from triage.errors import KnowledgeBaseError, Problem
 from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.questions import SCREENING_FIELDS, parse_questions
-from triage.vocabulary import CASE_FIELDS
 from triage.yamlio import load_yaml
+from helpers import FIELDS, VOCABULARY
 
 QUESTIONS_FILE = default_rules_dir() / "questions.yaml"
 
 
 def problems_for(text: str) -> list[Problem]:
     problems: list[Problem] = []
-    parse_questions(load_yaml(text, "q.yaml")["questions"], "q.yaml", problems)
+    parse_questions(load_yaml(text, "q.yaml")["questions"], "q.yaml", problems, VOCABULARY)
     return problems
 
 
@@ -33,8 +33,8 @@ def line_of(text: str, fragment: str) -> int:
 
 def test_every_case_field_and_value_is_asked(kb: KnowledgeBase) -> None:
     asked = {q.field for q in kb.questions}
-    assert asked == set(CASE_FIELDS) - {"id"}
-    for name, spec in CASE_FIELDS.items():
+    assert asked == set(FIELDS) - {"id"}
+    for name, spec in FIELDS.items():
         if not spec.values:
             continue
         offered = [c.value for q in kb.questions if q.field == name for c in q.choices]
@@ -56,12 +56,14 @@ def test_the_bundled_questions_have_no_problems() -> None:
     ("  - field: conditions\n    answer: many", "  - field: conditions\n    answer: one",
      "conditions is list, so its answer must be 'many'"),
     ("      tennis_serve: A tennis", "      tenis_serve: A tennis", "did you mean 'tennis_serve'"),
-    ("      pain_sites: {has_any: [buttock,", "      pain_site: {has_any: [buttock,",
-     "unknown condition subject 'pain_site'"),
-    ("      pain_sites: {has_any: [buttock,", "      likely_muscles: {empty: true}\n      pain_sites: {has_any: [buttock,",
+    ("      age: {unknown: true}\n", "      ages: {unknown: true}\n", "unknown condition subject 'ages'"),
+    ("      age: {unknown: true}\n", "      likely_muscles: {empty: true}\n      age: {unknown: true}\n",
      "when can only test answers"),
-    ("      pain_sites: {has_any: [buttock,", "      worse_when: {has: sitting}\n      pain_sites: {has_any: [buttock,",
+    ("      age: {unknown: true}\n", "      worse_when: {has: sitting}\n      age: {unknown: true}\n",
      "which no earlier question asks"),
+    ("    again: true\n", "    again: false\n", "only one question may ask it"),
+    ("      age: {unknown: true}\n", "      severity: {unknown: true}\n", "its when must include age: {unknown: true}"),
+    ("      - {first_episode: {is: true}}\n", "      - {first_episode: {at_least: 3}}\n", "does not apply to 'first_episode'"),
     ("  - field: age\n", "  - field: age\n    colour: blue\n", "unknown question key 'colour'"),
     ("    ask: Which side hurts?\n", "    ask: Which side hurts?\n    when: {age: {at_least: 18}}\n", None),
 ])
@@ -98,7 +100,7 @@ def test_screening_questions_must_come_first() -> None:
 def test_a_broken_questions_file_stops_the_knowledge_base(tmp_path: Path) -> None:
     for path in default_rules_dir().glob("*.yaml"):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    text = edited("    answer: yes_no\n", "    answer: number\n")
+    text = edited("  - field: can_touch_toes\n    answer: yes_no\n", "  - field: can_touch_toes\n    answer: number\n")
     (tmp_path / "questions.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as caught:
         load_knowledge_base(tmp_path)

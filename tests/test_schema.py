@@ -17,11 +17,15 @@ from triage.cli import main
 from triage.errors import CaseError
 from triage.schema import case_schema, result_schema, schemas
 from triage.session import TriageSession
-from triage.vocabulary import CASE_FIELDS, CaseField, FieldKind
+from triage.knowledge import load_knowledge_base
+from triage.vocabulary import CaseField, FieldKind
 
 ROOT = Path(__file__).resolve().parent.parent
-CASE = Draft202012Validator(schemas()["case"])
-RESULT = Draft202012Validator(schemas()["result"])
+VOCABULARY = load_knowledge_base().vocabulary
+CASE_FIELDS = VOCABULARY.fields
+SCHEMAS = schemas(VOCABULARY)
+CASE = Draft202012Validator(SCHEMAS["case"])
+RESULT = Draft202012Validator(SCHEMAS["result"])
 
 
 def example_cases() -> list[dict[str, Any]]:
@@ -31,14 +35,14 @@ def example_cases() -> list[dict[str, Any]]:
 
 
 def test_the_schemas_are_valid_json_schema() -> None:
-    Draft202012Validator.check_schema(schemas()["case"])
-    Draft202012Validator.check_schema(schemas()["result"])
+    Draft202012Validator.check_schema(SCHEMAS["case"])
+    Draft202012Validator.check_schema(SCHEMAS["result"])
 
 
 @pytest.mark.parametrize("case", example_cases(), ids=lambda c: c["id"])
 def test_every_example_case_and_its_result_validate(case: dict[str, Any], session: TriageSession) -> None:
     assert not list(CASE.iter_errors(case))
-    assert not list(RESULT.iter_errors(session.triage(parse_case(case, "x")).to_dict()))
+    assert not list(RESULT.iter_errors(session.triage(parse_case(case, "x", VOCABULARY)).to_dict()))
 
 
 def test_bad_cases_are_refused_by_the_schema_as_by_the_parser() -> None:
@@ -46,7 +50,7 @@ def test_bad_cases_are_refused_by_the_schema_as_by_the_parser() -> None:
     for raw in bad:
         refused_by_parser = True
         try:
-            parse_case(raw, "x")
+            parse_case(raw, "x", VOCABULARY)
             refused_by_parser = False
         except CaseError:
             pass
@@ -61,11 +65,11 @@ def test_each_constraint_of_the_vocabulary_is_in_the_schema(field: str, value: A
     case = {**BASE_CASE, field: value}
     assert list(CASE.iter_errors(case))
     with pytest.raises(CaseError):
-        parse_case(case, "x")
+        parse_case(case, "x", VOCABULARY)
 
 
 def test_required_fields_come_from_the_vocabulary() -> None:
-    assert schemas()["case"]["required"] == [n for n, f in CASE_FIELDS.items() if f.required]
+    assert SCHEMAS["case"]["required"] == [n for n, f in CASE_FIELDS.items() if f.required]
 
 
 def test_the_generator_takes_any_field_table() -> None:
@@ -84,7 +88,7 @@ def test_the_generator_takes_any_field_table() -> None:
 def test_triage_schema_prints_the_schema(which: str) -> None:
     run = CliRunner().invoke(main, ["schema", which])
     assert run.exit_code == 0
-    assert json.loads(run.output) == schemas()[which]
+    assert json.loads(run.output) == SCHEMAS[which]
 
 
 def test_triage_schema_defaults_to_the_case() -> None:

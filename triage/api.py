@@ -68,7 +68,7 @@ class TriageKB:
         """
         if isinstance(case, Mapping):
             case = {k: v for k, v in case.items() if not (isinstance(v, float) and math.isnan(v))}
-        return parse_case(case, default_id)
+        return parse_case(case, default_id, self.kb.vocabulary)
 
     def triage(self, case: object, default_id: str = "case#1") -> dict[str, Any]:
         """Triage one case (a mapping in the contract's shape) and return the result dict.

@@ -31,10 +31,12 @@ from .errors import TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .results import TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
-from .vocabulary import MUSCLES, Disposition, did_you_mean
+from .vocabulary import Disposition, did_you_mean
 
 #: What ``--why-not`` accepts: a muscle or a disposition.
-WHY_NOT_TARGETS: tuple[str, ...] = MUSCLES + tuple(d.value for d in Disposition)
+def why_not_targets(kb: KnowledgeBase) -> tuple[str, ...]:
+    """What ``--why-not`` can explain: each muscle of the knowledge base and each disposition."""
+    return kb.muscles + tuple(d.value for d in Disposition)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,12 @@ class CaseAudit:
     how: tuple[How, ...]
     derivations: dict[int, Derivation] = field(compare=False, repr=False)
     kb: KnowledgeBase = field(compare=False, repr=False)
-    why_not: WhyNot | None = None
+    why_nots: tuple[WhyNot, ...] = ()
+
+    @property
+    def why_not(self) -> WhyNot | None:
+        """The first WHY NOT asked for, if any."""
+        return self.why_nots[0] if self.why_nots else None
 
     def to_dict(self) -> dict[str, Any]:
         r = self.result
@@ -188,12 +195,18 @@ class CaseAudit:
             "case": self.case.to_dict(),
             "trace": [s.to_dict() for s in self.trace],
             "how": [h.to_dict() for h in self.how],
-            "why_not": self.why_not.to_dict() if self.why_not else None,
+            "why_not": [w.to_dict() for w in self.why_nots],
         }
 
 
-def audit_case(session: TriageSession, case: Case, why_not: str | None = None) -> CaseAudit:
-    """Triage ``case`` and explain the result: trace, HOW and, if asked, WHY NOT."""
+def audit_case(session: TriageSession, case: Case,
+               why_not: str | Sequence[str] | None = None) -> CaseAudit:
+    """Triage ``case`` and explain the result: trace, HOW and, if asked, WHY NOT.
+
+    ``why_not`` is one target (a muscle or a disposition) or several, each
+    explained in the order given (a repeated one once).
+    """
+    targets = [why_not] if isinstance(why_not, str) else list(dict.fromkeys(why_not or ()))
     result = session.triage(case)
     kb = session.kb
     derivations = derive_all(kb, case, result.fired_rules)
@@ -204,7 +217,7 @@ def audit_case(session: TriageSession, case: Case, why_not: str | None = None) -
         how=how(kb, result, derivations),
         derivations=derivations,
         kb=kb,
-        why_not=explain_why_not(kb, case, result, why_not) if why_not else None,
+        why_nots=tuple(explain_why_not(kb, case, result, target) for target in targets),
     )
 
 
@@ -347,14 +360,15 @@ def explain_why_not(kb: KnowledgeBase, case: Case, result: TriageResult, target:
     conditions held. Conditions on the engine's conclusions are judged against
     what the engine concluded by the end of the run.
     """
-    if target not in WHY_NOT_TARGETS:
-        hint = did_you_mean(target, list(WHY_NOT_TARGETS))
+    targets = why_not_targets(kb)
+    if target not in targets:
+        hint = did_you_mean(target, targets)
         raise TriageError(f"cannot explain {target!r}: name a muscle or a disposition"
                           + (f"; did you mean {hint!r}?" if hint else "")
-                          + f" Allowed: {', '.join(WHY_NOT_TARGETS)}.")
+                          + f" Allowed: {', '.join(targets)}.")
     fired = {f.rule: f.order for f in result.fired_rules}
     concluded = _engine_state(kb, result)
-    if target in MUSCLES:
+    if target in kb.muscles:
         rules = [r for r in kb.rules if r.conclusion.kind == "sign" and r.conclusion.muscle == target]
         summary, done = _muscle_summary(kb, result, target, fired)
     else:
@@ -472,8 +486,8 @@ def _text_one(audit: CaseAudit) -> str:
             lines.append(f"    {item.note}")
         for derivation in item.because:
             _tree(derivation, 4, shown, lines)
-    if audit.why_not is not None:
-        lines += ["", *_why_not_lines(audit.why_not)]
+    for why in audit.why_nots:
+        lines += ["", *_why_not_lines(why)]
     return "\n".join(lines) + "\n"
 
 
@@ -544,6 +558,10 @@ class _DotGraph:
         "conclusion": 'shape=octagon, style=filled, fillcolor="#e3f5e1"',
         "referral": 'shape=octagon, style=filled, fillcolor="#fde2e1"',
         "disposition": 'shape=doubleoctagon, style="filled,bold", fillcolor="#ffffff"',
+        # WHY NOT: what was asked about, the rules that did not fire and their unmet tests.
+        "why_not": 'shape=octagon, style="dashed,filled", color="#b00020", fillcolor="#ffffff"',
+        "unfired": 'shape=box, style="rounded,dashed", color="#b00020"',
+        "unmet": 'shape=plaintext, fontcolor="#b00020"',
     }
 
     def __init__(self) -> None:
@@ -558,10 +576,12 @@ class _DotGraph:
             self.lines.append(f"    {self.names[key]} [label={_quote(label)}, {self._STYLE[style]}];")
         return self.names[key]
 
-    def edge(self, a: str, b: str, label: str = "", dashed: bool = False) -> None:
+    def edge(self, a: str, b: str, label: str = "", dashed: bool = False, missing: bool = False) -> None:
         attrs = [f"label={_quote(label)}"] if label else []
-        if dashed:
+        if dashed or missing:
             attrs.append("style=dashed")
+        if missing:
+            attrs.append('color="#b00020", fontcolor="#b00020"')
         line = f"    {a} -> {b}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";"
         if line not in self.lines:
             self.lines.append(line)
@@ -605,7 +625,31 @@ class _DotGraph:
             if item.note:
                 note = self.node((index, "absent", item.note), NO_CONCLUSION_RULE, "absent")
                 self.edge(note, final, dashed=True)
+        for why in audit.why_nots:
+            self._why_not(index, why, audit)
         self.lines.append("  }")
+
+    def _why_not(self, case: int, why: WhyNot, audit: CaseAudit) -> None:
+        """The missing links: each rule that could have concluded the target and did not fire,
+        with the tests it did not meet, drawn dashed in red; rules that fired join it too."""
+        state = "concluded" if why.concluded else "not concluded"
+        target = self.node((case, "why_not", why.target), f"why not {why.target}? ({state})", "why_not")
+        if not why.candidates:
+            none = self.node((case, "unmet", why.target, "none"), "no rule can conclude it", "unmet")
+            self.edge(none, target, missing=True)
+        for candidate in why.candidates:
+            if candidate.fired:
+                rule = self.node((case, "rule", candidate.fired), f"#{candidate.fired} {candidate.rule}",
+                                 "rule")
+                self.edge(rule, target, "fired")
+                continue
+            rule = self.node((case, "unfired", candidate.rule), f"{candidate.rule}\n(did not fire)", "unfired")
+            self.edge(rule, target, missing=True)
+            for check in candidate.checks:
+                if not check.held:
+                    unmet = self.node((case, "unmet", candidate.rule, check.condition),
+                                      f"not met: {check.condition}\n({check.found})", "unmet")
+                    self.edge(unmet, rule, missing=True)
 
     def _premise(self, case: int, premise: Premise, rule: str, audit: CaseAudit) -> None:
         if premise.kind == "answer" and premise.values:
@@ -632,7 +676,7 @@ def _rule_of(audit: CaseAudit, rule_id: str) -> KnowledgeRule:
 
 
 __all__ = [
-    "WHY_NOT_TARGETS", "CaseAudit", "Candidate", "ConditionCheck", "Derivation", "How",
+    "why_not_targets", "CaseAudit", "Candidate", "ConditionCheck", "Derivation", "How",
     "Premise", "TraceStep", "WhyNot", "audit_case", "derive_all", "explain_why_not", "how",
     "render_dot", "render_json", "render_text", "rule_location", "trace",
 ]

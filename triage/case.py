@@ -8,60 +8,59 @@ field, the bad value, what is allowed and, for near misses, a "did you mean".
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CaseError, Location
-from .vocabulary import CASE_FIELDS, CaseField, FieldKind, did_you_mean
+from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean
 from .yamlio import line_of
 
 
 @dataclass(frozen=True)
 class Case:
-    """One person's answers. List fields are sets: their order never matters."""
+    """One person's answers. List fields are sets: their order never matters.
+
+    ``answers`` holds every field of the vocabulary (a frozenset for a list,
+    ``None`` for an unknown scalar), in vocabulary order.
+    """
 
     id: str
-    pain_sites: frozenset[str]
-    red_flags: frozenset[str]
-    conditions: frozenset[str]
-    age: int | None = None
-    pain_side: str | None = None
-    pain_feels: frozenset[str] = field(default_factory=frozenset)
-    severity: int | None = None
-    duration_days: int | None = None
-    course: str | None = None
-    triggers: frozenset[str] = field(default_factory=frozenset)
-    worse_when: frozenset[str] = field(default_factory=frozenset)
-    lower_back_curve: str | None = None
-    can_touch_toes: bool | None = None
+    answers: Mapping[str, Any] = field(hash=False)
+    vocabulary: Vocabulary = field(compare=False, hash=False, repr=False)
 
     def value(self, name: str) -> Any:
         """The value of the case field ``name`` (a set, a scalar or ``None``)."""
-        return getattr(self, name)
+        return self.answers[name]
 
     def to_dict(self) -> dict[str, Any]:
         """The case in the contract's shape; lists in vocabulary order."""
-        return case_dict(self.id, {name: getattr(self, name) for name in CASE_FIELDS if name != "id"})
+        return case_dict(self.id, self.answers, self.vocabulary)
 
 
-def case_dict(case_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+def case_dict(case_id: str, answers: Mapping[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
     """Answers (lists as sets) in the contract's shape, fields and list items in vocabulary order.
 
     Only the fields in ``answers`` are written: an empty optional list is left
     out, an empty required list (``red_flags: []``, screened) is kept.
     """
     out: dict[str, Any] = {"id": case_id}
-    for name, spec in CASE_FIELDS.items():
+    for name, spec in vocabulary.fields.items():
         if name not in answers or name == "id":
             continue
         value = answers[name]
         if spec.is_list:
-            if value or spec.required:
+            if value or (spec.required and name in SCREENING_FIELDS):
                 out[name] = [v for v in spec.values if v in value]
         elif value is not None:
             out[name] = value
     return out
+
+
+def blank_answers(vocabulary: Vocabulary) -> dict[str, Any]:
+    """Every field unanswered: empty sets for lists, ``None`` for the rest."""
+    return {name: frozenset() if spec.is_list else None
+            for name, spec in vocabulary.fields.items() if name != "id"}
 
 
 _TRUE = {"true", "yes", "y", "1"}
@@ -72,15 +71,41 @@ _EMPTY_LIST_WORDS = {"none", "[]"}
 _MAX_DIGITS = 30
 
 
-def parse_case(raw: object, default_id: str, *, file: str | None = None,
-               line: int | None = None, from_text: bool = False) -> Case:
-    """Validate ``raw`` and build a :class:`Case`.
+#: Told when a value was read in its usual spelling: (field, value as given, value used).
+Normalised = Callable[[str, str, str], None]
+
+
+def normal_spelling(text: str) -> str:
+    """A name as the vocabulary spells it: lower case, underscores for spaces and hyphens.
+
+    ``Tennis_Serve``, ``lower back`` and ``Back-of-thigh`` become
+    ``tennis_serve``, ``lower_back`` and ``back_of_thigh``.
+    """
+    return "_".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: str | None = None,
+               line: int | None = None, from_text: bool = False,
+               normalised: Normalised | None = None) -> Case:
+    """Validate ``raw`` against ``vocabulary`` and build a :class:`Case`.
 
     ``default_id`` is used when the case has no valid id. ``from_text`` is set
     for CSV, where every cell is a string: numbers and booleans are then
     parsed from text, list cells are split on ``;``, and ``none`` or ``[]``
     in a list cell means an empty list.
+
+    A value of a list or one-value field is also taken in other capitals or
+    with spaces or hyphens for underscores (``Lower back``); ``normalised``
+    is then told, so the caller can say so. A value that matches nothing is
+    an error. Every problem of the case is found: the :class:`CaseError`
+    raised describes the first and carries the others in ``more``.
+
+    The required fields may be left out only when the screen already found a
+    red flag or a condition: such a case is referred whatever else it says
+    (the knowledge base's safety floor guarantees it), and the questionnaire
+    stops on an emergency sign before asking the rest.
     """
+    fields = vocabulary.fields
     where = Location(file, line, default_id)
     if not isinstance(raw, Mapping):
         raise CaseError(f"a case must be a mapping of field names to answers, "
@@ -97,24 +122,53 @@ def parse_case(raw: object, default_id: str, *, file: str | None = None,
             text += f" Allowed: {allowed}."
         return CaseError(text, at, value=_shown(value), allowed=allowed, suggestion=suggestion)
 
-    for name in raw:
-        if name not in CASE_FIELDS:
-            hint = did_you_mean(name, list(CASE_FIELDS))
-            raise fail(str(name), f"unknown field {name!r}", name, None, hint)
+    errors = [fail(str(name), f"unknown field {name!r}", name, None, did_you_mean(name, list(fields)))
+              for name in raw if name not in fields]
 
-    values: dict[str, Any] = {"id": case_id}
-    for name, spec in CASE_FIELDS.items():
+    def spelled(name: str, given: str) -> str | None:
+        """The vocabulary's spelling of ``given`` for field ``name``, reporting any change."""
+        usual = normal_spelling(given)
+        if usual not in fields[name].values:
+            return None
+        if normalised is not None:
+            normalised(name, given, usual)
+        return usual
+
+    values = blank_answers(vocabulary)
+    missing: list[str] = []
+    for name, spec in fields.items():
         if name == "id":
             continue
         present = name in raw and raw[name] is not None and not (from_text and raw[name] == "")
         if not present:
             if spec.required:
-                how = ("list the warning signs found, or [] if they were asked about and none was found"
-                       if spec.values and not spec.non_empty else "give at least one value")
-                raise fail(name, f"missing required field {name!r}: {how}", None, spec)
+                missing.append(name)
             continue
-        values[name] = _parse_value(spec, raw[name], from_text, fail)
-    return Case(**values)
+        try:
+            values[name] = _parse_value(spec, raw[name], from_text, fail, spelled)
+        except CaseError as exc:
+            errors.extend(exc.all)
+    # A red flag or condition already refers whatever else is said (the safety
+    # floor guarantees it), so the answers an emergency stop never asked may be left out.
+    referred_by_screen = any(values[f] for f in SCREENING_FIELDS if f not in missing)
+    for name in missing:
+        if referred_by_screen:
+            continue
+        spec = fields[name]
+        found = "warning signs" if name == "red_flags" else name.replace("_", " ")
+        how = (f"list the {found} found, or [] if they were asked about and none was found"
+               if name in SCREENING_FIELDS else "give at least one value")
+        errors.append(fail(name, f"missing required field {name!r}: {how}", None, spec))
+    if errors:
+        raise _together(errors)
+    return Case(case_id, values, vocabulary)
+
+
+def _together(errors: list[CaseError]) -> CaseError:
+    """One error for several: the first, carrying the others in ``more``."""
+    first = errors[0]
+    return CaseError(first.message, first.location, value=first.value, allowed=first.allowed,
+                     suggestion=first.suggestion, more=tuple(errors[1:]))
 
 
 def _case_id(raw: Mapping[Any, Any], default_id: str, where: Location) -> str:
@@ -129,9 +183,9 @@ def _case_id(raw: Mapping[Any, Any], default_id: str, where: Location) -> str:
     return text or default_id
 
 
-def _parse_value(spec: CaseField, value: Any, from_text: bool, fail: Any) -> Any:
+def _parse_value(spec: CaseField, value: Any, from_text: bool, fail: Any, spelled: Any) -> Any:
     if spec.is_list:
-        return _parse_list(spec, value, from_text, fail)
+        return _parse_list(spec, value, from_text, fail, spelled)
     if spec.kind is FieldKind.INTEGER:
         return _parse_integer(spec, value, from_text, fail)
     if spec.kind is FieldKind.BOOLEAN:
@@ -140,10 +194,10 @@ def _parse_value(spec: CaseField, value: Any, from_text: bool, fail: Any) -> Any
         if from_text and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise fail(spec.name, f"{_shown(value)!r} is not true or false", value, spec)
-    return _parse_choice(spec, value, fail)
+    return _parse_choice(spec, value, fail, spelled)
 
 
-def _parse_choice(spec: CaseField, value: Any, fail: Any) -> str:
+def _parse_choice(spec: CaseField, value: Any, fail: Any, spelled: Any) -> str:
     if isinstance(value, bool):
         raise fail(spec.name, f"expected one value, got the yes/no answer {str(value).lower()}",
                    value, spec)
@@ -153,11 +207,14 @@ def _parse_choice(spec: CaseField, value: Any, fail: Any) -> str:
     if not text:
         raise fail(spec.name, "empty value", value, spec)
     if text not in spec.values:
-        raise fail(spec.name, f"{text!r} is not allowed", text, spec, did_you_mean(text, spec.values))
+        usual = spelled(spec.name, text)
+        if usual is None:
+            raise fail(spec.name, f"{text!r} is not allowed", text, spec, did_you_mean(text, spec.values))
+        return usual
     return text
 
 
-def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any) -> frozenset[str]:
+def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any, spelled: Any) -> frozenset[str]:
     if from_text and isinstance(value, str):
         text = value.strip()
         if text.lower() in _TRUE | _FALSE:
@@ -178,14 +235,22 @@ def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any) -> froz
             hint = "; write the values as a list, e.g. [] for none"
         raise fail(spec.name, f"expected a list, got {_kind(value)}{hint}", value, spec)
     result = []
+    wrong = []  # every bad item of the list, not only the first
     for item in items:
         if not isinstance(item, str) or isinstance(item, bool):
-            raise fail(spec.name, f"list items must be names, got {_kind(item)}", item, spec)
+            wrong.append(fail(spec.name, f"list items must be names, got {_kind(item)}", item, spec))
+            continue
         text = item.strip()
         if text not in spec.values:
-            raise fail(spec.name, f"{text!r} is not allowed" if text else "empty value in list",
-                       text, spec, did_you_mean(text, spec.values))
+            usual = spelled(spec.name, text) if text else None
+            if usual is None:
+                wrong.append(fail(spec.name, f"{text!r} is not allowed" if text else "empty value in list",
+                                  text, spec, did_you_mean(text, spec.values)))
+                continue
+            text = usual
         result.append(text)
+    if wrong:
+        raise _together(wrong)
     if spec.non_empty and not result:
         raise fail(spec.name, f"{spec.name!r} needs at least one value", value, spec)
     return frozenset(result)

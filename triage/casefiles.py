@@ -15,17 +15,20 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .case import Case, parse_case
+from .case import Case, normal_spelling, parse_case
 from .errors import CaseError, InputFileError, InputWarning, Location
 from .results import ErrorRecord
-from .vocabulary import CASE_FIELDS, did_you_mean
+from .vocabulary import REQUIRED_FIELDS, Vocabulary, did_you_mean
 from .yamlio import YamlList, iter_yaml_documents
 
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
@@ -74,9 +77,15 @@ def detect_format(path: str, sample: str) -> str:
         first_line = head.splitlines()[0] if head else ""
         return "jsonl" if _is_json_object(first_line) else "json"
     first_line = head.splitlines()[0] if head else ""
-    if "," in first_line and all(column.strip() in CASE_FIELDS for column in first_line.split(",")):
-        return "csv"
+    for delimiter in CSV_DELIMITERS:
+        columns = [normal_spelling(column) for column in first_line.split(delimiter)]
+        if len(columns) > 1 and all(_COLUMN.match(c) for c in columns) and set(columns) & set(REQUIRED_FIELDS):
+            return "csv"
     return "yaml"
+
+
+#: What a CSV header's column looks like (a field name), for format detection.
+_COLUMN = re.compile(r"^[a-z_]+$")
 
 
 def _is_json_object(line: str) -> bool:
@@ -146,11 +155,48 @@ class CaseIds:
         return seen
 
 
-def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = None,
-               ids: CaseIds | None = None) -> Iterator[CaseRecord]:
-    """Yield the cases of one file (``-`` = standard input) in order.
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read CSV: the delimiter (``None``: detected) and what to do with unknown columns."""
+
+    delimiter: str | None = None
+    ignore_unknown_columns: bool = False
+
+
+#: The delimiters a CSV file may use, as detected (comma, semicolon, tab).
+CSV_DELIMITERS = (",", ";", "\t")
+
+
+class _Reading:
+    """What is noticed while reading one file, reported once each as a warning."""
+
+    def __init__(self, name: str, warn: Callable[[InputWarning], None] | None, csv: CsvOptions) -> None:
+        self.name = name
+        self.csv = csv
+        self._warn = warn
+        self._said: set[tuple[str, ...]] = set()
+
+    def warn(self, line: int | None, message: str, field: str | None = None) -> None:
+        if self._warn is not None:
+            self._warn(InputWarning(Location(self.name, line, field=field), message))
+
+    def respelled(self, field: str, given: str, used: str, line: int | None) -> None:
+        """A value read in the vocabulary's spelling: said once per file for each spelling."""
+        if ("value", field, given) not in self._said:
+            self._said.add(("value", field, given))
+            self.warn(line, f"{given!r} read as {used!r} (said once for this file)", field)
+
+
+def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
+               stdin: IO[str] | None = None, ids: CaseIds | None = None, *,
+               on_warning: Callable[[InputWarning], None] | None = None,
+               csv_options: CsvOptions | None = None) -> Iterator[CaseRecord]:
+    """Yield the cases of one file (``-`` = standard input) in order, checked against ``vocabulary``.
 
     ``ids``, if given, is told every case's id (to warn about duplicates).
+    ``on_warning`` receives what was forgiven, once each per file: values
+    and CSV column names read in the vocabulary's spelling, ignored unknown
+    columns, skipped blank rows. ``csv_options`` says how to read CSV.
     """
     name = display_name(path)
     check_readable(path)
@@ -167,7 +213,8 @@ def read_cases(path: str, input_format: str = "auto", stdin: IO[str] | None = No
             # A pipe cannot be rewound, so the sniffed sample is put back in front.
             source = _Peekable(stream, head)
             fmt = detect_format(path, head) if input_format == "auto" else input_format
-            for record in _READERS[fmt](source, name):
+            reading = _Reading(name, on_warning, csv_options or CsvOptions())
+            for record in _READERS[fmt](source, name, vocabulary, reading):
                 count += 1
                 if ids is not None:
                     ids.check(record.id, name, count)
@@ -254,15 +301,22 @@ def _default_id(name: str, n: int) -> str:
     return f"{Path(name).name}#{n}"
 
 
-def _case_or_error(raw: Any, name: str, n: int, line: int | None, from_text: bool = False) -> CaseRecord:
+def _case_or_error(raw: Any, name: str, n: int, line: int | None, vocabulary: Vocabulary,
+                   reading: _Reading, from_text: bool = False) -> CaseRecord:
     default_id = _default_id(name, n)
+
+    def normalised(field: str, given: str, used: str) -> None:
+        reading.respelled(field, given, used, line)
+
     try:
-        return parse_case(raw, default_id, file=name, line=line, from_text=from_text)
+        return parse_case(raw, default_id, vocabulary, file=name, line=line, from_text=from_text,
+                          normalised=normalised)
     except CaseError as exc:
         return ErrorRecord(exc.location.case or default_id, exc)
 
 
-def _read_yaml(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_yaml(stream: IO[str], name: str, vocabulary: Vocabulary,
+               reading: _Reading) -> Iterator[CaseRecord]:
     n = 0
     for document, line in iter_yaml_documents(stream, name):
         if document is None:
@@ -271,7 +325,7 @@ def _read_yaml(stream: IO[str], name: str) -> Iterator[CaseRecord]:
         for index, raw in enumerate(items):
             n += 1
             item_line = document.line_of(index) if isinstance(document, YamlList) else line
-            yield _case_or_error(raw, name, n, item_line)
+            yield _case_or_error(raw, name, n, item_line, vocabulary, reading)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -318,14 +372,16 @@ def _parse_json(text: str, name: str, line: int | None = None) -> Any:
         raise InputFileError(f"invalid JSON: {exc}", Location(name, line)) from None
 
 
-def _read_json(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_json(stream: IO[str], name: str, vocabulary: Vocabulary,
+               reading: _Reading) -> Iterator[CaseRecord]:
     data = _parse_json(stream.read(), name)
     items = data if isinstance(data, list) else [data]
     for n, raw in enumerate(items, start=1):
-        yield _case_or_error(raw, name, n, None)
+        yield _case_or_error(raw, name, n, None, vocabulary, reading)
 
 
-def _read_jsonl(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_jsonl(stream: IO[str], name: str, vocabulary: Vocabulary,
+                reading: _Reading) -> Iterator[CaseRecord]:
     n = 0
     for line_number, line in enumerate(_bounded_lines(stream), start=1):
         if not line.strip():
@@ -344,7 +400,7 @@ def _read_jsonl(stream: IO[str], name: str) -> Iterator[CaseRecord]:
             where = Location(name, line_number, _default_id(name, n))
             yield ErrorRecord(_default_id(name, n), CaseError(exc.message, where, value=line.strip()[:200]))
             continue
-        yield _case_or_error(raw, name, n, line_number)
+        yield _case_or_error(raw, name, n, line_number, vocabulary, reading)
 
 
 def _bounded_lines(stream: IO[str]) -> Iterator[str]:
@@ -373,42 +429,113 @@ class _LineCounter:
             yield line
 
 
-def _read_csv(stream: IO[str], name: str) -> Iterator[CaseRecord]:
+def _read_csv(stream: IO[str], name: str, vocabulary: Vocabulary,
+              reading: _Reading) -> Iterator[CaseRecord]:
     lines = _LineCounter(_bounded_lines(stream))
+    first = next(iter(lines), "")
+    delimiter = reading.csv.delimiter or _detect_delimiter(first, vocabulary, reading)
     # strict: an unclosed quote is an error, not a field that swallows the file.
-    reader = csv.DictReader(lines, strict=True)
+    rows = csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)
     try:
-        header = [column.strip() for column in reader.fieldnames or []]
-    except csv.Error as exc:
-        raise InputFileError(f"invalid CSV: {exc}", Location(name, lines.count)) from None
-    reader.fieldnames = header
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            raise InputFileError(f"the column {column!r} appears twice in the header", Location(name, 1))
-        seen.add(column)
-        if column not in CASE_FIELDS:
-            hint = did_you_mean(column, list(CASE_FIELDS))
-            raise InputFileError(f"unknown column {column!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                                 + f" Allowed: {', '.join(CASE_FIELDS)}.", Location(name, 1))
-    n = 0
-    try:
-        for row in reader:
-            n += 1
+        header = _csv_header(next(rows, []), delimiter, vocabulary, reading)
+        n = 0
+        blank: list[int] = []
+        for cells in rows:
             line = lines.count
-            extra = row.pop(None, None)  # type: ignore[call-overload]
-            if extra:
-                given = (row.get("id") or "").strip()
-                case_id = given or _default_id(name, n)
-                where = Location(name, line, case_id)
-                yield ErrorRecord(case_id, CaseError(
-                    f"the row has {len(header) + len(extra)} cells but the header has {len(header)}",
-                    where, value=";".join(extra)))
+            if not any(cell.strip() for cell in cells):
+                blank.append(line)  # a row of only delimiters or spaces: nothing to triage
                 continue
-            cells = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
-            yield _case_or_error(cells, name, n, line, from_text=True)
+            n += 1
+            extra = [cell for cell in cells[len(header):] if cell.strip()]
+            row = {column: cell for column, cell in zip(header, cells)
+                   if column is not None and cell.strip() != ""}
+            if extra:
+                case_id = row.get("id", "").strip() or _default_id(name, n)
+                yield ErrorRecord(case_id, CaseError(
+                    f"the row has {len(cells)} cells but the header has {len(header)}",
+                    Location(name, line, case_id), value=";".join(extra)))
+                continue
+            yield _case_or_error(row, name, n, line, vocabulary, reading, from_text=True)
     except csv.Error as exc:
         raise InputFileError(f"invalid CSV: {exc}", Location(name, lines.count)) from None
+    if blank:
+        shown = ", ".join(map(str, blank[:10])) + (f" and {len(blank) - 10} more" if len(blank) > 10 else "")
+        noun = "row was" if len(blank) == 1 else "rows were"
+        reading.warn(None, f"{len(blank)} blank {noun} skipped (line{'s' if len(blank) > 1 else ''} {shown})")
+
+
+def _detect_delimiter(header: str, vocabulary: Vocabulary, reading: _Reading) -> str:
+    """The delimiter that splits the header line into the most known column names.
+
+    Comma, semicolon or tab (what spreadsheet programs export); on a tie the
+    comma. A delimiter other than the comma is reported, as it was guessed.
+    """
+    def known(delimiter: str) -> tuple[int, int]:
+        try:
+            cells = next(csv.reader([header], delimiter=delimiter), [])
+        except csv.Error:  # a broken header: reading it with the comma reports it, with its line
+            return (0, 0)
+        return sum(normal_spelling(c) in vocabulary.fields for c in cells), len(cells)
+
+    best = max(CSV_DELIMITERS, key=known)  # max keeps the first of equals: the comma
+    if best != ",":
+        shown = {"\t": "tabs", ";": "semicolons"}[best]
+        reading.warn(1, f"columns read as separated by {shown} (detected; --delimiter sets it)")
+    return best
+
+
+def _delimiter_hint(column: str, delimiter: str) -> str:
+    """A hint when a column name holds another delimiter (the file is separated by it)."""
+    others = [d for d in CSV_DELIMITERS if d != delimiter and d in column]
+    return f" The columns seem to be separated by {others[0]!r}: --delimiter sets it." if others else ""
+
+
+def _csv_header(cells: list[str], delimiter: str, vocabulary: Vocabulary,
+                reading: _Reading) -> list[str | None]:
+    """The case field of each column (``None`` for an ignored one), checked and reported.
+
+    Names are matched like values (``ID``, ``Pain Sites`` -> ``id``,
+    ``pain_sites``), the renamings said in one warning; an unknown column is an error
+    unless unknown columns are ignored, then they are listed once.
+    """
+    name = reading.name
+    header: list[str | None] = []
+    unknown: list[str] = []
+    renamed: list[str] = []
+    for cell in cells:
+        column = cell.strip()
+        usual = normal_spelling(column)
+        if column in vocabulary.fields:
+            header.append(column)
+        elif usual in vocabulary.fields:
+            renamed.append(f"{column!r} as {usual!r}")
+            header.append(usual)
+        elif reading.csv.ignore_unknown_columns:
+            unknown.append(column)
+            header.append(None)
+        else:
+            hint = did_you_mean(column, list(vocabulary.fields))
+            raise InputFileError(
+                f"unknown column {column!r}" + (f"; did you mean {hint!r}?" if hint else ".")
+                + _delimiter_hint(column, delimiter)
+                + f" Allowed: {', '.join(vocabulary.fields)}. --ignore-unknown-columns skips columns "
+                  "that are not case fields.", Location(name, 1))
+    if cells and all(column is None for column in header):
+        raise InputFileError("no column of the header is a case field, so nothing can be read."
+                             + _delimiter_hint(cells[0], delimiter), Location(name, 1))
+    named = [(cell.strip(), column) for cell, column in zip(cells, header) if column is not None]
+    for index, (given, column) in enumerate(named):
+        earlier = next((g for g, c in named[:index] if c == column), None)
+        if earlier is not None:
+            same = f"the column {column!r} appears twice in the header"
+            raise InputFileError(same if earlier == given == column else
+                                 f"{same} (as {earlier!r} and {given!r})", Location(name, 1))
+    if renamed:
+        reading.warn(1, f"column names read as case fields: {', '.join(renamed)}")
+    if unknown:
+        noun = "column" if len(unknown) == 1 else "columns"
+        reading.warn(1, f"ignoring unknown {noun} {', '.join(map(repr, unknown))}")
+    return header
 
 
 _READERS = {"yaml": _read_yaml, "json": _read_json, "jsonl": _read_jsonl, "csv": _read_csv}

@@ -37,7 +37,6 @@ from ._experta import (AS, EXISTS, NOT, Agenda, ChildNode, DepthStrategy, Fact, 
 from .case import Case
 from .conditions import Condition
 from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule
-from .vocabulary import CASE_FIELDS, MUSCLES
 
 
 class CaseFacts(Fact):
@@ -52,7 +51,7 @@ class CaseFacts(Fact):
         frozensets and scalars, which ``freeze()`` would return unchanged.
         """
         fact = cls()
-        dict.update(fact, case_fact_fields(case))
+        dict.update(fact, case.answers)
         return fact
 
 
@@ -314,15 +313,10 @@ class TriageEngine(KnowledgeEngine):
         if subject == "likely_muscles":
             found = {f["muscle"] for f in self.facts.values()
                      if isinstance(f, Sign) and f["strength"] == "strong"}
-            return [m for m in MUSCLES if m in found]
+            return sorted(found)
         if subject == "referred":
             return sorted({f["urgency"] for f in self.facts.values() if isinstance(f, Referral)})
         return ["self_care"] if any(isinstance(f, SelfCare) for f in self.facts.values()) else []
-
-
-def case_fact_fields(case: Case) -> dict[str, Any]:
-    """The answers of ``case`` as fields of one fact: every field present."""
-    return {name: case.value(name) for name in CASE_FIELDS if name != "id"}
 
 
 def build_engine(kb: KnowledgeBase, base: type[TriageEngine] = TriageEngine) -> TriageEngine:
@@ -387,19 +381,27 @@ def _exists(fact: Fact) -> Any:
 
 def _action(rule: KnowledgeRule) -> Callable[..., None]:
     case_conditions = [c for c in rule.conditions if c.on_case]
-    engine_subjects = list(dict.fromkeys(c.subject for c in rule.conditions if not c.on_case))
+    engine_conditions = [c for c in rule.conditions if not c.on_case]
     make_facts = _fact_factory(rule.id, rule.conclusion)
 
     def fire(engine: TriageEngine, case: Any, **_: Any) -> None:
         facts: dict[str, Any] = {}
-        for condition in case_conditions:
-            seen = _plain(condition.relevant(case[condition.subject]))
+
+        def record(condition: Condition, value: Any) -> None:
+            seen = _plain(condition.relevant(value))
             if isinstance(seen, list) and condition.subject in facts:
-                # Several tests on one list field: show every value they looked at.
+                # Several tests on one list: show every value they looked at.
                 seen = sorted(set(facts[condition.subject]) | set(seen))
             facts[condition.subject] = seen
-        for subject in engine_subjects:
-            facts[subject] = engine.conclusions(subject)
+
+        for condition in case_conditions:
+            record(condition, case[condition.subject])
+        for condition in engine_conditions:
+            if condition.subject in ("derived", "likely_muscles"):
+                # Only the conclusions the test looked at, as for answers.
+                record(condition, engine.conclusions(condition.subject))
+            else:
+                facts[condition.subject] = engine.conclusions(condition.subject)
         asserted = tuple(text for fact, text in make_facts() if engine.declare(fact) is not None)
         engine.firings.append(Firing(len(engine.firings) + 1, rule.id, facts, asserted))
 

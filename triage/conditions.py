@@ -13,17 +13,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabulary import CASE_FIELDS, FieldKind
+from .vocabulary import FieldKind, Vocabulary
 
 #: Subjects that are conclusions of the engine rather than case fields.
 ENGINE_SUBJECTS = ("derived", "likely_muscles", "referred", "self_care")
 
 SET_OPERATORS = ("has", "has_any", "has_all", "has_none")
+#: Operators whose operand is a list of values.
+LIST_OPERATORS = ("has_any", "has_all", "has_none", "is_any", "is_none_of")
 
 #: The operators each kind of subject accepts.
 OPERATORS: dict[str, tuple[str, ...]] = {
     FieldKind.MULTI.value: SET_OPERATORS,
-    FieldKind.CHOICE.value: ("is", "is_any", "unknown"),
+    FieldKind.CHOICE.value: ("is", "is_any", "is_none_of", "unknown"),
     FieldKind.BOOLEAN.value: ("is", "unknown"),
     FieldKind.INTEGER.value: ("at_least", "above", "below", "at_most", "unknown"),
     # has_any is left out for conclusions: it would compile to an OR, which
@@ -41,6 +43,7 @@ _WORDS = {
     "has_none": "include none of {v}",
     "is": "be {v}",
     "is_any": "be one of {v}",
+    "is_none_of": "be none of {v} (or not given)",
     "at_least": "be at least {v}",
     "above": "be above {v}",
     "below": "be below {v}",
@@ -48,11 +51,11 @@ _WORDS = {
 }
 
 
-def subject_kind(subject: str) -> str | None:
+def subject_kind(subject: str, vocabulary: Vocabulary) -> str | None:
     """The operator table key for ``subject``, or ``None`` if it is unknown."""
     if subject in ENGINE_SUBJECTS:
         return subject
-    field = CASE_FIELDS.get(subject)
+    field = vocabulary.fields.get(subject)
     if field is None or field.kind is FieldKind.TEXT:
         return None
     return field.kind.value
@@ -106,6 +109,9 @@ class Condition:
             return (len(value) == 0) == bool(operand)
         if op in SET_OPERATORS:
             return _set_test(op, operand, value)
+        if op == "is_none_of":
+            # Holds for an unknown answer too: "one side, or side not given".
+            return value not in operand
         if value is None:
             return False
         if op == "is":
@@ -141,7 +147,7 @@ class Condition:
             noun = {"referred": "referral", "self_care": "self-care conclusion"}[self.subject]
             return f"there must be {'a' if self.operand else 'no'} {noun}"
         shown = ", ".join(str(_plain(v)) for v in self.values())
-        if self.operator in ("has_any", "has_all", "has_none", "is_any"):
+        if self.operator in LIST_OPERATORS:
             shown = f"[{shown}]"
         return f"{self.subject} must {_WORDS[self.operator].format(v=shown)}"
 

@@ -70,14 +70,25 @@ class InterruptedRun(TriageError):
 
 
 class CaseError(TriageError):
-    """One case is invalid; the other cases of the batch still run."""
+    """One case is invalid; the other cases of the batch still run.
+
+    The error describes the case's first problem; ``more`` holds the others
+    found in the same case, so one round of fixing can mend them all.
+    """
 
     def __init__(self, message: str, location: Location, value: object = None,
-                 allowed: str | None = None, suggestion: str | None = None) -> None:
+                 allowed: str | None = None, suggestion: str | None = None,
+                 more: tuple[CaseError, ...] = ()) -> None:
         super().__init__(message, location)
         self.value = value
         self.allowed = allowed
         self.suggestion = suggestion
+        self.more = more
+
+    @property
+    def all(self) -> tuple[CaseError, ...]:
+        """Every problem of the case, the first one first."""
+        return (self, *self.more)
 
 
 @dataclass(frozen=True)

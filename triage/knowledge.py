@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .case import Case, parse_case
-from .conditions import OPERATORS, Condition, subject_kind
+from .case import Case, blank_answers, parse_case
+from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
-from .vocabulary import CASE_FIELDS, MUSCLES, Disposition, FieldKind, did_you_mean
+from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, did_you_mean, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
 
 CONCLUSION_KINDS = ("derive", "refer", "sign", "conclude", "recommend")
@@ -30,7 +30,10 @@ NAME_ID = re.compile(r"^[a-z0-9_-]+$")
 #: Laid under every rule example, so that examples only say what matters.
 EXAMPLE_BASE: dict[str, Any] = {"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}
 
-_SECTIONS = ("knowledge_base", "sources", "derived_facts", "rules", "techniques", "questions")
+_SECTIONS = ("knowledge_base", "vocabulary", "sources", "derived_facts", "rules", "techniques",
+             "questions")
+#: Sections defined once, as a whole (not lists merged across files).
+_SINGLE_SECTIONS = ("vocabulary", "questions")
 _RULE_KEYS = ("id", "description", "sources", "salience", "when", "then", "examples")
 _THEN_KEYS = {
     "derive": ("derive",),
@@ -123,6 +126,7 @@ class KnowledgeBase:
 
     directory: Path
     version: str
+    vocabulary: Vocabulary
     rules: tuple[KnowledgeRule, ...]
     techniques: dict[str, Technique]
     sources: dict[str, Source]
@@ -135,6 +139,11 @@ class KnowledgeBase:
     raw_questions: Any = None
     questions_file: str | None = None
     _by_id: dict[str, KnowledgeRule] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def muscles(self) -> tuple[str, ...]:
+        """The muscles this knowledge base can name as likely."""
+        return self.vocabulary.muscles
 
     def rule(self, rule_id: str) -> KnowledgeRule:
         """The rule with id ``rule_id`` (``KeyError`` if there is none)."""
@@ -151,10 +160,32 @@ def default_rules_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
-def knowledge_base_files(directory: Path) -> list[Path]:
-    """The files that make up the knowledge base in ``directory``, in load order."""
-    return sorted(p for p in directory.iterdir()
-                  if p.is_file() and p.suffix in (".yaml", ".yml"))
+def knowledge_base_files(directory: Path) -> tuple[list[Path], list[Problem]]:
+    """The files that make up the knowledge base in ``directory``, in load order.
+
+    Every entry of the folder must be a regular, readable ``*.yaml`` or
+    ``*.yml`` file (hidden entries, starting with ``.``, are ignored). Anything
+    else is a problem, never a skip: a red-flag file that became a dangling
+    link, a FIFO or ``RED-FLAGS.YAML`` must not silently drop its rules.
+    """
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith("."):
+            continue
+        where = Location(str(path))
+        if path.suffix not in (".yaml", ".yml"):
+            shown = " (extensions are lower case: .yaml or .yml)" if path.suffix.lower() in (
+                ".yaml", ".yml") else ""
+            problems.append(Problem(where, "not a knowledge-base file: every entry of the folder "
+                                    f"must be a *.yaml or *.yml file{shown}; move it elsewhere"))
+        elif path.is_symlink() and not path.exists():
+            problems.append(Problem(where, "a link to nothing (dangling or looping symbolic link)"))
+        elif not path.is_file():
+            problems.append(Problem(where, "not a regular file (a folder, FIFO or device)"))
+        else:
+            files.append(path)
+    return files, problems
 
 
 def kb_version(files: list[Path], directory: Path) -> str:
@@ -179,8 +210,9 @@ def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
     if not directory.is_dir():
         raise KnowledgeBaseError([Problem(Location(str(directory)),
                                           "the knowledge base folder does not exist")])
-    files = knowledge_base_files(directory)
+    files, problems = knowledge_base_files(directory)
     reader = _Reader(directory)
+    reader.problems.extend(problems)
     for path in files:
         reader.read_file(path)
     if not files:
@@ -196,6 +228,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.settings: list[tuple[YamlMap, str]] = []
         self.raw: dict[str, list[tuple[Any, str]]] = {s: [] for s in _SECTIONS}
+        self.vocabulary = Vocabulary({}, ())
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -225,7 +258,7 @@ class _Reader:
                     self.settings.append((value, name))
                 else:
                     self.problem(Location(name, data.line_of(key)), "knowledge_base must be a mapping")
-            elif key == "questions":
+            elif key in _SINGLE_SECTIONS:
                 self.raw[key].append((value, name))
             elif isinstance(value, YamlList):
                 self.raw[key].extend((item, name) for item in value)
@@ -247,26 +280,26 @@ class _Reader:
 
     # -- sections ---------------------------------------------------------
     def finish(self, files: list[Path]) -> KnowledgeBase:
+        self.vocabulary = vocabulary = self._vocabulary_section()
         sources = self._sources()
         derived = self._derived_facts()
         settings = self._settings()
         techniques = self._techniques(sources)
         rules = self._rules(sources, derived, techniques, settings.get("salience", {}))
         self._check_salience_order(rules)
+        self._check_safety_floor(rules, vocabulary)
         questions: tuple[Any, ...] = ()
-        raw_questions, questions_file = (self.raw["questions"][-1] if self.raw["questions"]
-                                         else (None, None))
-        if len(self.raw["questions"]) > 1:
-            self.problem(Location(self.raw["questions"][1][1]), "questions are defined in more than one file")
+        raw_questions, questions_file = self._single("questions")
         if raw_questions is not None:
             from .questions import parse_questions
 
-            questions = parse_questions(raw_questions, questions_file or "", self.problems)
+            questions = parse_questions(raw_questions, questions_file or "", self.problems, vocabulary)
         if self.problems:
             raise KnowledgeBaseError(self.problems)
         return KnowledgeBase(
             directory=self.directory,
             version=kb_version(files, self.directory),
+            vocabulary=vocabulary,
             rules=tuple(rules),
             techniques=techniques,
             sources=sources,
@@ -279,6 +312,22 @@ class _Reader:
             raw_questions=raw_questions,
             questions_file=questions_file,
         )
+
+    def _single(self, section: str) -> tuple[Any, str | None]:
+        """A section that one file defines whole, and that file (``None`` if absent)."""
+        found = self.raw[section]
+        if len(found) > 1:
+            self.problem(Location(found[1][1]), f"{section} is defined in more than one file "
+                         f"(first in {found[0][1]})")
+        return found[0] if found else (None, None)
+
+    def _vocabulary_section(self) -> Vocabulary:
+        raw, file = self._single("vocabulary")
+        if raw is None:
+            self.problem(Location(str(self.directory)), "no vocabulary section: the knowledge base "
+                         "must define the case fields and their values (see rules/vocabulary.yaml)")
+            return Vocabulary({}, ())
+        return parse_vocabulary(raw, file or "", self.problems)
 
     def _ids(self, section: str, pattern: re.Pattern[str]) -> list[tuple[YamlMap, str, str]]:
         """The entries of a section that have a well-formed, unique id."""
@@ -379,9 +428,10 @@ class _Reader:
                              f"technique kind must be one of {', '.join(_TECHNIQUE_KINDS)}, got {kind!r}")
             targets = item.get("for")
             if not _is_text_list(targets) or not targets or any(
-                    t not in MUSCLES and t != "any" for t in targets):
+                    t not in self.vocabulary.muscles and t != "any" for t in targets):
                 self.problem(Location(file, item.line_of("for")),
-                             f"technique 'for' must list muscles ({', '.join(MUSCLES)}) or any, got {targets!r}")
+                             f"technique 'for' must list muscles ({', '.join(self.vocabulary.muscles)})"
+                             f" or any, got {targets!r}")
                 targets = []
             for key in ("steps", "cautions"):
                 if not _is_text_list(item.get(key)) or not item.get(key):
@@ -443,14 +493,14 @@ class _Reader:
         conditions = []
         for subject, test in when.items():
             line = when.line_of(subject)
-            kind = subject_kind(str(subject))
+            kind = subject_kind(str(subject), self.vocabulary)
             if kind is None:
-                allowed = [n for n in CASE_FIELDS if n != "id"] + ["derived", "likely_muscles",
-                                                                    "referred", "self_care"]
+                allowed = [*self.vocabulary.askable, "derived", "likely_muscles", "referred", "self_care"]
                 hint = did_you_mean(str(subject), allowed)
                 self.problem(Location(file, line, field=str(subject)),
                              f"unknown condition subject {subject!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                             + f" Allowed: {', '.join(allowed)}.")
+                             + f" Allowed: {', '.join(allowed)}. A new case field is added in "
+                             "the vocabulary section (rules/vocabulary.yaml).")
                 continue
             if not isinstance(test, YamlMap):
                 test = {"is": test} if kind in ("referred", "self_care") else test
@@ -480,7 +530,7 @@ class _Reader:
                 self.problem(where, f"{subject} {operator} takes true or false, got {operand!r}")
                 return None
         elif kind == FieldKind.INTEGER.value:
-            spec = CASE_FIELDS[subject]
+            spec = self.vocabulary.fields[subject]
             if isinstance(operand, bool) or not isinstance(operand, int):
                 self.problem(where, f"{subject} {operator} takes a whole number, got {operand!r}")
                 return None
@@ -488,7 +538,7 @@ class _Reader:
             if (low is not None and operand < low) or (high is not None and operand > high):
                 self.problem(where, f"{subject} {operator} {operand} is outside {spec.allowed()}")
         else:
-            many = operator in ("has_any", "has_all", "has_none", "is_any")
+            many = operator in LIST_OPERATORS
             values = operand if many else [operand]
             if many and (not isinstance(operand, list) or not operand):
                 self.problem(where, f"{subject} {operator} takes a non-empty list, got {operand!r}")
@@ -498,19 +548,18 @@ class _Reader:
                 hint = did_you_mean(value, list(vocabulary))
                 self.problem(where, f"unknown value {value!r} for {subject}"
                              + (f"; did you mean {hint!r}?" if hint else "")
-                             + f" Allowed: {', '.join(vocabulary)}.")
+                             + f" Allowed: {', '.join(vocabulary)}." + _where_to_add(subject))
             if bad:
                 return None
             operand = tuple(operand) if many else operand
         return Condition(subject, str(operator), operand, where.line)
 
-    @staticmethod
-    def _vocabulary(subject: str, derived: dict[str, str]) -> tuple[str, ...]:
+    def _vocabulary(self, subject: str, derived: dict[str, str]) -> tuple[str, ...]:
         if subject == "derived":
             return tuple(derived)
         if subject == "likely_muscles":
-            return MUSCLES
-        spec = CASE_FIELDS.get(subject)
+            return self.vocabulary.muscles
+        spec = self.vocabulary.fields.get(subject)
         return spec.values if spec else ()
 
     def _conclusion(self, item: YamlMap, file: str, derived: dict[str, str],
@@ -539,8 +588,9 @@ class _Reader:
                 self.problem(where, "a referral needs a reason in plain words")
             return Conclusion(kind, urgency=Disposition(value), reason=str(reason or "").strip())
         if kind == "sign":
-            if value not in MUSCLES:
-                self.problem(where, f"sign must name a muscle ({', '.join(MUSCLES)}), got {value!r}")
+            if value not in self.vocabulary.muscles:
+                self.problem(where, f"sign must name a muscle ({', '.join(self.vocabulary.muscles)}), "
+                             f"got {value!r}" + _where_to_add("muscles"))
             if then.get("strength") not in STRENGTHS:
                 self.problem(where, f"a sign needs strength {' or '.join(STRENGTHS)}, got {then.get('strength')!r}")
             return Conclusion(kind, muscle=value, strength=then.get("strength"))
@@ -586,7 +636,7 @@ class _Reader:
                 case_id = f"{ident} {key} #{n}"
                 merged = {**EXAMPLE_BASE, **raw} if isinstance(raw, dict) else raw
                 try:
-                    out[key].append(parse_case(merged, case_id, file=file, line=line))
+                    out[key].append(parse_case(merged, case_id, self.vocabulary, file=file, line=line))
                 except CaseError as exc:
                     self.problem(exc.location, f"invalid example: {exc.message}")
         return tuple(out["fires"]), tuple(out["does_not_fire"])
@@ -611,7 +661,76 @@ class _Reader:
                                  f"can still draw; give {rule.id} a lower salience")
 
 
-def parse_when(item: YamlMap, file: str, problems: list[Problem]) -> list[Condition]:
+    def _check_safety_floor(self, rules: list[KnowledgeRule], vocabulary: Vocabulary) -> None:
+        """Refuse a knowledge base in which a red flag or condition could reach self-care.
+
+        Every value of the screening fields must, reported alone by a case
+        that says nothing else, make some referral rule hold; each sign of
+        :data:`EMERGENCY_FLOOR` must make an emergency rule hold. This holds
+        for every knowledge base, bundled or not, so deleting a rule file
+        cannot silently send a red flag to self-care.
+        """
+        referrals = [r for r in rules if r.conclusion.kind == "refer"]
+        for name in SCREENING_FIELDS:
+            spec = vocabulary.fields.get(name)
+            for value in spec.values if spec else ():
+                lone = _lone_finding(vocabulary, name, value)
+                urgencies = {r.conclusion.urgency for r in referrals
+                             if _tests_value(r, name, value) and _holds_alone(r, lone)}
+                where = vocabulary.location(name, value)
+                if not urgencies:
+                    self.problem(where, f"safety floor: no referral rule fires for {name} {value!r} "
+                                 "reported alone; add a rule that refers it (e.g. in "
+                                 "rules/red-flags.yaml or rules/referrals.yaml)")
+                elif value in EMERGENCY_FLOOR.get(name, ()) and Disposition.EMERGENCY not in urgencies:
+                    self.problem(where, f"safety floor: {name} {value!r} must be referred as an "
+                                 "emergency; add an emergency rule for it (rules/red-flags.yaml)")
+        for name, values in EMERGENCY_FLOOR.items():
+            spec = vocabulary.fields.get(name)
+            for value in values:
+                if spec is not None and value not in spec.values:
+                    self.problem(vocabulary.location(name), f"safety floor: the vocabulary must keep "
+                                 f"the emergency sign {value!r} among the values of {name}")
+
+
+#: Emergency signs that every knowledge base must keep and send to emergency
+#: care (possible cauda equina syndrome, progressive neurological deficit,
+#: spinal fracture). A floor under the data, not a copy of it.
+EMERGENCY_FLOOR: dict[str, tuple[str, ...]] = {
+    "red_flags": ("saddle_numbness", "bladder_or_bowel_change", "sexual_dysfunction",
+                  "leg_weakness", "major_trauma"),
+}
+
+
+def _lone_finding(vocabulary: Vocabulary, name: str, value: str) -> dict[str, Any]:
+    """A case that reports only ``value`` of ``name``: screened, every other answer unknown."""
+    answers = blank_answers(vocabulary)
+    answers[name] = frozenset({value})
+    return answers
+
+
+def _tests_value(rule: KnowledgeRule, name: str, value: str) -> bool:
+    """Whether ``rule`` asks for ``value`` of the list field ``name`` (not merely allows it)."""
+    return any(c.subject == name and c.operator in ("has", "has_any", "has_all")
+               and value in c.values() for c in rule.conditions)
+
+
+def _holds_alone(rule: KnowledgeRule, answers: dict[str, Any]) -> bool:
+    """Whether every test of ``rule`` holds for ``answers`` before any conclusion is drawn."""
+    before = {"derived": frozenset(), "likely_muscles": frozenset(), "referred": False,
+              "self_care": False}
+    return all(c.holds(answers[c.subject] if c.on_case else before[c.subject])
+               for c in rule.conditions)
+
+
+def _where_to_add(subject: str) -> str:
+    if subject in ("derived",):
+        return " Declare derived facts under derived_facts."
+    return f" A new value of {subject} is added in the vocabulary section (rules/vocabulary.yaml)."
+
+
+def parse_when(item: YamlMap, file: str, problems: list[Problem],
+               vocabulary: Vocabulary) -> list[Condition]:
     """Parse the ``when`` of ``item`` as rules do, appending problems instead of raising.
 
     The questionnaire's follow-up conditions use this, so that they accept
@@ -619,6 +738,7 @@ def parse_when(item: YamlMap, file: str, problems: list[Problem]) -> list[Condit
     """
     reader = _Reader(Path(file).parent)
     reader.problems = problems
+    reader.vocabulary = vocabulary
     return reader._conditions(item, file, {})
 
 

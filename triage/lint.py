@@ -22,19 +22,16 @@ load errors come back the same way (check ``load``).
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import vocabulary
 from .conditions import Condition
 from .errors import KnowledgeBaseError, Location, Problem
 from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule, load_knowledge_base
-from .vocabulary import CASE_FIELDS, MUSCLES, FieldKind
+from .vocabulary import FieldKind
 
 ERROR, WARNING = "error", "warning"
 
@@ -52,7 +49,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
     """Every lint finding about ``kb``, errors before warnings, each in file order."""
     spaces = {rule.id: _spaces(rule, kb) for rule in kb.rules}
     contradictory = {rule.id: problem for rule in kb.rules
-                     if (problem := _contradiction(rule, spaces[rule.id])) is not None}
+                     if (problem := _contradiction(rule, spaces[rule.id], kb)) is not None}
     findings = list(contradictory.values())
     findings += _unreachable(kb, set(contradictory))
     findings += _shadowed(kb, spaces, set(contradictory))
@@ -94,12 +91,12 @@ class _Space:
     may_be_known: bool = True
 
 
-def _kind(subject: str) -> str:
+def _kind(subject: str, kb: KnowledgeBase) -> str:
     if subject in ("derived", "likely_muscles"):
         return "set"
     if subject in ("referred", "self_care"):
         return "finite"
-    spec = CASE_FIELDS[subject]
+    spec = kb.vocabulary.fields[subject]
     if spec.kind is FieldKind.MULTI:
         return "set"
     return "number" if spec.kind is FieldKind.INTEGER else "finite"
@@ -109,10 +106,10 @@ def _domain(subject: str, kb: KnowledgeBase) -> tuple[Any, ...]:
     if subject == "derived":
         return tuple(kb.derived_facts)
     if subject == "likely_muscles":
-        return MUSCLES
+        return kb.muscles
     if subject in ("referred", "self_care"):
         return (True, False)
-    spec = CASE_FIELDS[subject]
+    spec = kb.vocabulary.fields[subject]
     if spec.kind is FieldKind.BOOLEAN:
         return (True, False, None)
     return spec.values + ((None,) if spec.kind is FieldKind.CHOICE else ())
@@ -124,7 +121,7 @@ def _spaces(rule: KnowledgeRule, kb: KnowledgeBase) -> dict[str, _Space]:
         subject = condition.subject
         space = spaces.setdefault(subject, _Space(subject))
         space.conditions.append(condition)
-        kind, op = _kind(subject), condition.operator
+        kind, op = _kind(subject, kb), condition.operator
         if kind == "finite":
             start = space.allowed if space.allowed is not None else set(_domain(subject, kb))
             space.allowed = {v for v in start if condition.holds(v)}
@@ -143,7 +140,7 @@ def _spaces(rule: KnowledgeRule, kb: KnowledgeBase) -> dict[str, _Space]:
         else:
             _narrow(space, condition)
     for subject, space in spaces.items():
-        spec = CASE_FIELDS.get(subject)
+        spec = kb.vocabulary.fields.get(subject)
         if spec is not None and spec.kind is FieldKind.INTEGER:
             space.low = max(space.low, spec.minimum if spec.minimum is not None else -math.inf)
             space.high = min(space.high, spec.maximum if spec.maximum is not None else math.inf)
@@ -169,22 +166,22 @@ def _narrow(space: _Space, condition: Condition) -> None:
         space.high = min(space.high, operand)
 
 
-def _is_empty(space: _Space) -> bool:
-    kind = _kind(space.subject)
+def _is_empty(space: _Space, kb: KnowledgeBase) -> bool:
+    kind = _kind(space.subject, kb)
     if kind == "finite":
         return not space.allowed
     if kind == "number":
         return not space.may_be_unknown and not (space.may_be_known and space.low <= space.high)
     if space.include & space.exclude or any(group <= space.exclude for group in space.any_of):
         return True
-    spec = CASE_FIELDS.get(space.subject)
+    spec = kb.vocabulary.fields.get(space.subject)
     return bool(spec and spec.non_empty and set(spec.values) <= space.exclude)
 
 
 def _implies(space: _Space | None, condition: Condition, kb: KnowledgeBase) -> bool:
     """True when every value ``space`` allows passes ``condition`` (a safe under-estimate)."""
     subject, op = condition.subject, condition.operator
-    kind = _kind(subject)
+    kind = _kind(subject, kb)
     if kind == "finite":
         allowed = space.allowed if space is not None and space.allowed is not None \
             else set(_domain(subject, kb))
@@ -220,9 +217,9 @@ def _where(rule: KnowledgeRule, condition: Condition | None = None) -> Location:
     return Location(rule.location.file, line)
 
 
-def _contradiction(rule: KnowledgeRule, spaces: dict[str, _Space]) -> Problem | None:
+def _contradiction(rule: KnowledgeRule, spaces: dict[str, _Space], kb: KnowledgeBase) -> Problem | None:
     for space in spaces.values():
-        if _is_empty(space):
+        if _is_empty(space, kb):
             tests = " and ".join(c.describe() for c in space.conditions)
             return Problem(_where(rule, space.conditions[0]),
                            f"{rule.id} can never fire: its conditions on {space.subject} "
@@ -346,56 +343,11 @@ def _unused_techniques(kb: KnowledgeBase) -> list[Problem]:
 
 def _unused_values(kb: KnowledgeBase) -> list[Problem]:
     used = {(c.subject, v) for r in kb.rules for c in r.conditions if c.on_case for v in c.values()}
-    asked = _question_values(kb.raw_questions)
-    problems = []
-    for name, spec in CASE_FIELDS.items():
-        for value in spec.values:
-            if (name, value) in used or (name, value) in asked or (None, value) in asked:
-                continue
-            problems.append(Problem(_vocabulary_location(value),
-                                    f"no rule or question uses the value {value!r} of {name}",
-                                    WARNING, "unused-value"))
-    return problems
-
-
-def _question_values(raw: Any) -> set[tuple[str | None, str]]:
-    """Every (case field, text) pair in the questions data, whatever its layout.
-
-    A mapping keyed by a field name, or with a value naming one (``field:
-    triggers``), puts the texts below it under that field; other texts count
-    for any field.
-    """
-    found: set[tuple[str | None, str]] = set()
-
-    def walk(node: Any, context: str | None) -> None:
-        if isinstance(node, dict):
-            named = [v for v in node.values() if isinstance(v, str) and v in CASE_FIELDS]
-            here = named[0] if named else context
-            for key, value in node.items():
-                if isinstance(key, str):
-                    found.add((here, key))
-                walk(value, key if key in CASE_FIELDS else here)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, context)
-        elif isinstance(node, str):
-            found.add((context, node))
-
-    walk(raw, None)
-    return found
-
-
-@cache
-def _vocabulary_lines() -> tuple[str, tuple[str, ...]]:
-    path = inspect.getsourcefile(vocabulary) or "triage/vocabulary.py"
-    return path, tuple(Path(path).read_text(encoding="utf-8").splitlines())
-
-
-def _vocabulary_location(value: str) -> Location:
-    """Where the vocabulary defines ``value`` (its first quoted mention)."""
-    path, lines = _vocabulary_lines()
-    line = next((n for n, text in enumerate(lines, start=1) if f'"{value}"' in text), None)
-    return Location(path, line)
+    offered = {(q.field, c.value) for q in kb.questions for c in q.choices}
+    return [Problem(kb.vocabulary.location(name, value),
+                    f"no rule or question uses the value {value!r} of {name}", WARNING, "unused-value")
+            for name, spec in kb.vocabulary.fields.items() for value in spec.values
+            if (name, value) not in used and (name, value) not in offered]
 
 
 def _missing_examples(kb: KnowledgeBase) -> list[Problem]:

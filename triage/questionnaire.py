@@ -15,19 +15,32 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .case import Case, case_dict, parse_case
+from .case import Case, blank_answers, case_dict, parse_case
+from .conditions import Condition
+from .errors import Location, TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
-from .questions import Question
+from .questions import Choice, Question
 from .results import TriageResult
 from .session import TriageSession
-from .vocabulary import CASE_FIELDS, Disposition
+from .vocabulary import Disposition, did_you_mean
 
-WHY_WORDS = ("?", "why")
-BACK_WORDS = ("back",)
+# Navigation words start with a colon, so no answer can be taken for one
+# ("back" is also a place that hurts).
+WHY_WORDS = ("?", ":why")
+BACK_WORDS = (":back",)
+QUIT_WORDS = (":quit", ":q")
+#: What a person may type meaning a navigation word; answered with a hint when no choice fits.
+_NAVIGATION_HINTS = {
+    "back": "To go back to the previous question type :back.",
+    "why": "To see why this question is asked type :why.",
+    "quit": "To stop type :quit.", "exit": "To stop type :quit.", "stop": "To stop type :quit.",
+}
 NONE_WORDS = ("none", "no")
 
 #: Skip reasons, as reported at the end.
@@ -123,12 +136,13 @@ class Questionnaire:
 
     def case(self) -> Case:
         """The answers as a validated case (only once finished without an emergency)."""
-        return parse_case(self.case_dict(), self.case_id)
+        return parse_case(self.case_dict(), self.case_id, self.kb.vocabulary)
 
     def case_dict(self) -> dict[str, Any]:
         """The answers so far in the contract's shape (what ``--save`` writes)."""
         answered = {q.field for q in self.questions if q.id in self.answers}
-        return case_dict(self.case_id, {name: self.value_of(name) for name in answered})
+        return case_dict(self.case_id, {name: self.value_of(name) for name in answered},
+                         self.kb.vocabulary)
 
     def unanswered(self) -> list[Question]:
         """Questions neither answered nor skipped (the rest, when the input stops)."""
@@ -176,11 +190,52 @@ class Questionnaire:
         """
         key = (question.id, _freeze(self.answers))
         if key not in self._decisions:
-            self._decisions[key] = any(
-                len({self._signature({**future, **answer}) for answer in
-                     self._with_candidates(question, future)}) > 1
-                for future in self._futures(question))
+            self._decisions[key] = self._may_matter(question) and self.search_says_it_matters(question)
         return self._decisions[key]
+
+    def search_says_it_matters(self, question: Question) -> bool:
+        """The engine search of :meth:`can_matter`, without the cheap check first."""
+        return any(len({self._signature({**future, **answer}) for answer in
+                        self._with_candidates(question, future)}) > 1
+                   for future in self._futures(question))
+
+    def _may_matter(self, question: Question) -> bool:
+        """A cheap test before the search: could any rule that ``question`` reaches change the result?
+
+        Only rules still possible count: those whose tests of the answers
+        already given (which cannot change) hold. Referrals whose rules depend
+        only on given answers hold whatever comes next, so the disposition
+        can be no lower than the most urgent of them; the question can then
+        matter only through a possible rule it reaches (testing its field,
+        directly or through the engine's conclusions) that adds a muscle sign
+        or refers more urgently. False means it cannot matter; True means the
+        engine must be asked (see :meth:`can_matter`).
+        """
+        later = [q for q in self.questions[self.questions.index(question):] if q.id not in self.answers]
+
+        def may_be_asked(q: Question) -> bool:
+            # A `when` test of a field no other open question asks cannot come true later.
+            return all(c.holds(self.value_of(c.subject)) for c in q.when
+                       if not any(o.field == c.subject for o in later if o is not q))
+
+        open_fields = frozenset(q.field for q in later if q is question or may_be_asked(q))
+        possible = [rule for rule in self.kb.rules
+                    if all(c.holds(self.value_of(c.subject)) for c in rule.conditions
+                           if c.on_case and c.subject not in open_fields)]
+        depends_on = rule_dependencies(possible)
+        result = self.session.triage(self._case(self.answers))
+        pinned = [r.urgency.urgency for r in (result.referral.reasons if result.referral else ())
+                  if r.rule in depends_on and not depends_on[r.rule] & open_fields]
+        floor = max(pinned, default=None)
+
+        def could_change_result(rule: KnowledgeRule) -> bool:
+            if floor is None or rule.conclusion.kind == "sign":
+                return True
+            urgency = rule.conclusion.urgency
+            return urgency is not None and urgency.urgency > floor
+
+        return any(question.field in depends_on[rule.id] and could_change_result(rule)
+                   for rule in possible)
 
     def _with_candidates(self, question: Question, future: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
         for candidate in candidate_answers(question, self.kb):
@@ -191,7 +246,7 @@ class Questionnaire:
 
     def _futures(self, question: Question) -> Iterator[dict[str, Answer]]:
         yield {}
-        later = self.questions[self.questions.index(question) + 1:]
+        later = [q for q in self.questions[self.questions.index(question) + 1:] if q.id not in self.answers]
         singles = [{q.id: answer} for q in later for answer in candidate_answers(q, self.kb)
                    if answer is not None]
         yield from singles
@@ -213,16 +268,61 @@ class Questionnaire:
 
     def _case(self, answers: dict[str, Answer]) -> Case:
         """Answers as a case for the engine, without validation (may lack pain sites)."""
-        values = {name: _field_value(name, self.questions, answers)
-                  for name in CASE_FIELDS if name != "id"}
-        return Case(id=self.case_id, **values)
+        values = blank_answers(self.kb.vocabulary)
+        values.update({q.field: _field_value(q.field, self.questions, answers) for q in self.questions})
+        return Case(self.case_id, values, self.kb.vocabulary)
 
 
 def _field_value(field: str, questions: tuple[Question, ...], answers: dict[str, Answer]) -> Any:
-    given = [answers[q.id] for q in questions if q.field == field and q.id in answers]
-    if CASE_FIELDS[field].is_list:
+    """A field's value: the union of its list answers, or its first answer that was given."""
+    asking = [q for q in questions if q.field == field]
+    given = [answers[q.id] for q in asking if q.id in answers]
+    if asking and asking[0].spec.is_list:
         return frozenset().union(*given) if given else frozenset()
-    return given[0] if given else None
+    return next((g for g in given if g is not None), None)
+
+
+def rule_dependencies(rules: Iterable[KnowledgeRule]) -> dict[str, frozenset[str]]:
+    """For each rule, every case field whose answer can decide whether it fires.
+
+    A rule depends on the fields it tests, and, through the engine's
+    conclusions it tests, on the fields of every rule that can draw them: the
+    rules deriving a fact, all sign rules for ``likely_muscles``, all
+    referral rules for ``referred``.
+    """
+    rules = list(rules)
+    producers: dict[str, list[KnowledgeRule]] = {}
+    for rule in rules:
+        kind = rule.conclusion.kind
+        if kind == "derive":
+            producers.setdefault(f"derived:{rule.conclusion.derived}", []).append(rule)
+        elif kind in ("sign", "refer", "conclude"):
+            subject = {"sign": "likely_muscles", "refer": "referred", "conclude": "self_care"}[kind]
+            producers.setdefault(subject, []).append(rule)
+    found: dict[str, frozenset[str]] = {}
+
+    def fields_of(rule: KnowledgeRule, visiting: frozenset[str]) -> frozenset[str]:
+        if rule.id in found:
+            return found[rule.id]
+        fields: set[str] = set()
+        for condition in rule.conditions:
+            if condition.on_case:
+                fields.add(condition.subject)
+                continue
+            keys = ([f"derived:{v}" for v in condition.values()] if condition.subject == "derived"
+                    else [condition.subject])
+            for key in keys:
+                for producer in producers.get(key, []):
+                    if producer.id not in visiting:
+                        fields |= fields_of(producer, visiting | {rule.id})
+        result = frozenset(fields)
+        if not visiting:
+            found[rule.id] = result
+        return result
+
+    for rule in rules:
+        found[rule.id] = fields_of(rule, frozenset())
+    return found
 
 
 def _freeze(answers: dict[str, Answer]) -> tuple[Any, ...]:
@@ -256,10 +356,16 @@ def candidate_answers(question: Question, kb: KnowledgeBase) -> list[Answer]:
 def parse_answer(question: Question, text: str) -> Answer:
     """Turn what a person typed into an answer, or raise :class:`InvalidAnswer`.
 
-    Choices are taken by number, by name or by an unambiguous start of a name
-    (spaces count as underscores); lists take several separated by commas.
-    An empty line is "none" or "don't know" where the question allows it.
+    A choice is taken by its number, its value (``back_of_thigh``, spaces or
+    hyphens for underscores, any capitals), its visible label, or a start or
+    word of either that fits one choice only; an answer that fits several is
+    refused with the candidates, never guessed. Lists take several separated
+    by commas. An empty line is "none" or "don't know" where the question
+    allows it.
     """
+    if any(ord(char) < 32 or ord(char) == 127 for char in text.strip("\r\n")):
+        raise InvalidAnswer("the answer contains control characters (arrow or function keys?); "
+                            "type the answer as plain text.")
     text = text.strip()
     if question.answer == "many":
         return _parse_many(question, text)
@@ -295,25 +401,67 @@ def _parse_number(question: Question, text: str) -> int:
     return number
 
 
+def _words(text: str) -> list[str]:
+    """The words of a value or label, lower-case; underscores and hyphens separate words."""
+    return re.findall(r"[a-z0-9']+", text.lower().replace("_", " "))
+
+
+def _fits(typed: list[str], words: list[str]) -> bool:
+    """True when the typed words start consecutive words of ``words`` (``back of th`` fits)."""
+    return any(all(words[i + j].startswith(t) for j, t in enumerate(typed))
+               for i in range(len(words) - len(typed) + 1))
+
+
 def _pick(question: Question, text: str) -> str | bool:
-    """One choice by number, name, label word or unambiguous start of a name."""
+    """One choice by number, value, label, or a start or word of either that fits one only.
+
+    Exact values and labels first, then starts of the words of the values,
+    then of the labels; when more than one choice fits at that step the
+    answer is refused with the candidates.
+    """
+    choices = question.choices
     if text.isdigit():
         index = int(text)
-        if 1 <= index <= len(question.choices):
-            return question.choices[index - 1].value
-        raise InvalidAnswer(f"{text} is not one of the numbers 1 to {len(question.choices)}.")
-    typed = "_".join(text.lower().replace("-", " ").split())
-    names = {_name(c.value): c.value for c in question.choices}
-    if typed in names:
-        return names[typed]
-    matches = [value for name, value in names.items() if name.startswith(typed)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        shown = ", ".join(_name(m) for m in matches)
-        raise InvalidAnswer(f"{text!r} could be {shown}; type more letters or the number.")
-    allowed = ", ".join(names)
-    raise InvalidAnswer(f"{text!r} is not one of the choices ({allowed}).")
+        if 1 <= index <= len(choices):
+            return choices[index - 1].value
+        raise InvalidAnswer(f"{text} is not one of the numbers 1 to {len(choices)}.")
+    typed = _words(text)
+    exact = [c for c in choices if typed in (_words(_name(c.value)), _words(c.label))]
+    if len(exact) == 1:
+        return exact[0].value
+    # The names in brackets come before the labels: "lower" is lower_back,
+    # though the label of flank says "the lower ribs"; "back" fits two names.
+    fitting = exact or [c for c in choices if typed and _fits(typed, _words(_name(c.value)))] or [
+        c for c in choices if typed and _fits(typed, _words(c.label))]
+    if len(fitting) == 1:
+        return fitting[0].value
+    if fitting:
+        shown = "; ".join(f"{choices.index(c) + 1}) {c.label} [{_name(c.value)}]" for c in fitting)
+        raise InvalidAnswer(f"{text!r} could be any of: {shown}. Type more of the one you mean, "
+                            "or its number.")
+    hint = _suggestion(question, text)
+    if hint is not None:
+        raise InvalidAnswer(f"{text!r} is not one of the choices; did you mean {_name(hint.value)!r} "
+                            f"({hint.label})?")
+    allowed = ", ".join(_name(c.value) for c in choices)
+    navigation = _NAVIGATION_HINTS.get(text.lower())
+    raise InvalidAnswer(f"{text!r} is not one of the choices ({allowed})."
+                        + (f" {navigation}" if navigation else ""))
+
+
+def _suggestion(question: Question, text: str) -> Choice | None:
+    """The choice a typo was probably meant for, by the batch mode's did-you-mean.
+
+    Compared with each choice's value and with the words of its value and
+    label that belong to that choice alone.
+    """
+    spellings: dict[str, Choice | None] = {}
+    for choice in question.choices:
+        for word in {_name(choice.value), *_words(_name(choice.value)), *_words(choice.label)}:
+            spellings[word] = None if spellings.get(word, choice) is not choice else choice
+    unique = [word for word, choice in spellings.items() if choice is not None and len(word) > 2]
+    near = did_you_mean("_".join(_words(text)), unique)
+    return spellings[near] if near is not None else None
 
 
 def _name(value: str | bool) -> str:
@@ -324,36 +472,88 @@ def _name(value: str | bool) -> str:
 
 
 # -- running a dialogue -----------------------------------------------------------
-def converse(questionnaire: Questionnaire, read: Callable[[], str | None],
-             write: Callable[[str], None]) -> None:
+class AnswerError(TriageError):
+    """A piped (non-interactive) answer that does not fit its question: the run stops.
+
+    Carries the input line and the question, so the script can be fixed
+    rather than every later line landing on the wrong question.
+    """
+
+    def __init__(self, reason: str, question: Question, number: int, source: str, line: int) -> None:
+        super().__init__(f"the answer on line {line} does not fit question {number} "
+                         f"(\"{_first_sentence(question.text)}\", {question.id}): {reason}",
+                         Location(source, line, field=question.field))
+        self.question = question
+
+
+def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
+             write: Callable[[str], None], *, strict: bool = False, source: str = "stdin") -> None:
     """Ask until the questionnaire finishes, reading lines and writing text.
 
-    ``read`` returns the next typed line or ``None`` at the end of the input,
-    which raises :class:`Interrupted` (the answers so far stay on the
-    questionnaire).
+    ``read(prompt)`` shows ``prompt`` and returns the next typed line, or
+    ``None`` at the end of the input, which raises :class:`Interrupted` (the
+    answers so far stay on the questionnaire), as does ``:quit``. With
+    ``strict`` (answers piped from ``source``, nobody to ask again) an answer
+    that does not fit raises :class:`AnswerError` naming the question and
+    the line instead of being asked again.
     """
     shown: str | None = None
+    line_number = 0
     while questionnaire.current is not None:
         question = questionnaire.current
         if shown != question.id:
             write("\n".join(question_lines(question, questionnaire.position)))
             shown = question.id
-        write("> ")
-        line = read()
+        line = read("> ")
         if line is None:
             raise Interrupted("the input ended before the last question")
+        line_number += 1
+        if line.strip().lower() in QUIT_WORDS:
+            raise Interrupted("stopped at your request")
+        if strict:
+            try:
+                parse_answer(question, line)
+            except InvalidAnswer as exc:
+                if line.strip().lower() not in WHY_WORDS + BACK_WORDS:
+                    raise AnswerError(str(exc), question, questionnaire.position, source,
+                                      line_number) from None
         reply = questionnaire.respond(line)
         if reply.lines:
             write("\n".join(reply.lines))
 
 
+def _first_sentence(text: str) -> str:
+    """A question's text up to its first question mark (the rest is how to answer)."""
+    end = text.find("?")
+    return text[:end + 1] if end >= 0 else text
+
+
 # -- words --------------------------------------------------------------------------
 INTRODUCTION = (
     "Lower back pain triage. This is not a diagnosis: when in doubt, see a doctor.",
-    "Answer by number or name; for several, separate them with commas (1,3 or buttock, knee).",
-    "Press Enter for none or don't know where that is allowed. Type ? (why) to see why a",
-    "question is asked, back to change your previous answer, Ctrl-C to stop.",
+    "Answer by number, name or words of a choice; for several, separate them with commas "
+    "(1,3 or buttock, knee). Press Enter for none or don't know where that is allowed.",
+    "Commands start with a colon, so they are never taken for an answer: ? or :why explains "
+    "a question, :back returns to the previous one, :quit stops (as Ctrl-C does).",
 )
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` wrapped at word boundaries to ``width`` columns, line by line.
+
+    A wrapped line keeps its indentation and continues under the text of a
+    numbered or bulleted item (``3) ...``, ``- ...``, ``1. ...``).
+    """
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        item = re.match(r"\s*(?:\d+[.)]\s+|[-*]\s+)?", line)
+        indent = " " * (item.end() if item else 0)
+        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=True,
+                                 break_on_hyphens=False) or [""])
+    return "\n".join(out)
 
 
 def question_lines(question: Question, number: int) -> list[str]:
@@ -483,8 +683,12 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
-    """How many questions were skipped and why, grouped by reason."""
+def skipped_lines(skipped: tuple[Skipped, ...], questions: tuple[Question, ...] = ()) -> list[str]:
+    """How many questions were skipped and why, grouped by reason, in plain words.
+
+    ``questions`` (the questionnaire's) lets a question that did not apply
+    say which earlier answer it depends on, with that answer's labels.
+    """
     if not skipped:
         return ["", "No question was skipped."]
     noun = "question was" if len(skipped) == 1 else "questions were"
@@ -493,12 +697,57 @@ def skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
         group = [s for s in skipped if s.reason == reason]
         if group:
             lines.append(f"  {len(group)} {reason}:")
-            lines += [f"    - {s.question.text} ({s.detail})" for s in group]
+            lines += [f"    - {s.question.text} ({_skip_words(s, questions)})" for s in group]
     return lines
 
 
+def _skip_words(skipped: Skipped, questions: tuple[Question, ...]) -> str:
+    question = skipped.question
+    if skipped.reason != NOT_APPLICABLE or not (question.when or question.when_any):
+        return skipped.detail
+    parts = [_when_words(c, questions) for c in question.when]
+    groups = [" and ".join(_when_words(c, questions) for c in group) for group in question.when_any]
+    if len(groups) > 1:
+        parts.append("one of these: " + "; ".join(groups))
+    else:
+        parts += groups
+    return "only needed if " + " and ".join(parts)
+
+
+#: A test on an earlier answer, in words; {v} is the values (labels) tested.
+_WHEN_WORDS = {
+    "has": "included {v}", "has_any": "included {v}", "has_all": "included all of {v}",
+    "has_none": "included none of {v}", "is": "was {v}", "is_any": "was {v}",
+    "at_least": "was at least {v}", "above": "was above {v}", "below": "was below {v}",
+    "at_most": "was at most {v}",
+}
+
+
+def _when_words(condition: Condition, questions: tuple[Question, ...]) -> str:
+    """A question's ``when`` test as plain words about the earlier question and its labels."""
+    asking = [q for q in questions if q.field == condition.subject]
+    # The question that offers the values tested (night pain is a warning sign, not an emergency one).
+    offering = [q for q in asking if any(c.value in condition.values() for c in q.choices)] or asking
+    about = (f"your answer to {_first_sentence(offering[0].text)!r}" if offering
+             else condition.subject.replace("_", " "))
+    if condition.operator == "unknown":
+        return f"{about} was {'left out' if condition.operand else 'given'}"
+    labels = {c.value: c.label for q in asking for c in q.choices}
+    shown = [_lower_first(labels.get(v, _shown(v))) for v in condition.values()]
+    conjunction = "and" if condition.operator in ("has_all", "has_none") else "or"
+    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" {conjunction} {shown[-1]}"
+    return f"{about} {_WHEN_WORDS[condition.operator].format(v=joined)}"
+
+
+def _lower_first(label: str) -> str:
+    """A label inside a sentence: "The knee" -> "the knee" (an acronym such as DVT is kept)."""
+    first = label.split()[0] if label.split() else ""
+    return label if len(first) > 1 and first.isupper() else label[:1].lower() + label[1:]
+
+
 __all__ = [
-    "CANNOT_MATTER", "INTRODUCTION", "NOT_APPLICABLE", "Interrupted", "InvalidAnswer",
-    "Questionnaire", "Reply", "Skipped", "candidate_answers", "converse", "emergency_lines",
-    "how_lines", "parse_answer", "question_lines", "result_lines", "skipped_lines", "why_lines",
+    "CANNOT_MATTER", "INTRODUCTION", "NOT_APPLICABLE", "AnswerError", "Interrupted",
+    "InvalidAnswer", "Questionnaire", "Reply", "Skipped", "candidate_answers", "converse",
+    "emergency_lines", "how_lines", "parse_answer", "question_lines", "result_lines",
+    "skipped_lines", "why_lines", "wrap",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from .conditions import Condition
 from .errors import Location, Problem
-from .vocabulary import CASE_FIELDS, CaseField, FieldKind, did_you_mean
+from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean
 from .yamlio import YamlList, YamlMap
 
 #: Answer types and the kind of case field each one fills.
@@ -27,10 +27,7 @@ ANSWER_TYPES: dict[str, FieldKind] = {
     "number": FieldKind.INTEGER,
     "yes_no": FieldKind.BOOLEAN,
 }
-#: Fields screened before anything else (triage policy: no advice without a screen).
-SCREENING_FIELDS = ("red_flags", "conditions")
-
-_KEYS = ("id", "field", "answer", "ask", "help", "choices", "when")
+_KEYS = ("id", "field", "answer", "ask", "help", "choices", "when", "when_any", "again")
 _QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
 _YES_NO_LABELS = {True: "Yes", False: "No"}
 
@@ -54,27 +51,32 @@ class Question:
     help: str
     choices: tuple[Choice, ...]
     when: tuple[Condition, ...]
+    #: Groups of tests of which at least one must hold as a whole (empty: no such need).
+    when_any: tuple[tuple[Condition, ...], ...]
+    #: The case field this question fills.
+    spec: CaseField
+    #: Asks a one-value field once more, after an earlier question left it unanswered.
+    again: bool
     #: The first question of a field that a case must carry; never skipped.
     required: bool
     #: False only for a required list that needs at least one value (pain_sites).
     may_be_empty: bool
     location: Location
 
-    @property
-    def spec(self) -> CaseField:
-        """The case field this question fills."""
-        return CASE_FIELDS[self.field]
-
     def applies(self, value_of: Callable[[str], Any]) -> bool:
-        """True when every ``when`` test holds for the answers given so far.
+        """True when every ``when`` test, and one group of ``when_any``, hold for the answers so far.
 
         ``value_of(field)`` returns a field's current value: a set for lists,
         the value or ``None`` for scalars.
         """
-        return all(c.holds(value_of(c.subject)) for c in self.when)
+        def holds(tests: tuple[Condition, ...]) -> bool:
+            return all(c.holds(value_of(c.subject)) for c in tests)
+
+        return holds(self.when) and (not self.when_any or any(holds(g) for g in self.when_any))
 
 
-def parse_questions(raw: Any, file: str, problems: list[Problem]) -> tuple[Question, ...]:
+def parse_questions(raw: Any, file: str, problems: list[Problem],
+                    vocabulary: Vocabulary) -> tuple[Question, ...]:
     """Validate the ``questions:`` section ``raw`` read from ``file``.
 
     Every problem found is appended to ``problems`` with its file and line;
@@ -84,7 +86,7 @@ def parse_questions(raw: Any, file: str, problems: list[Problem]) -> tuple[Quest
         problems.append(Problem(Location(file, getattr(raw, "line", None) or 1),
                                 "questions must be a list of questions"))
         return ()
-    reader = _QuestionReader(file, problems)
+    reader = _QuestionReader(file, problems, vocabulary)
     for index, item in enumerate(raw):
         if not isinstance(item, YamlMap):
             reader.problem(raw.line_of(index), "every question must be a mapping")
@@ -97,9 +99,10 @@ def parse_questions(raw: Any, file: str, problems: list[Problem]) -> tuple[Quest
 class _QuestionReader:
     """Reads questions one by one and then checks them as a whole."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
+    def __init__(self, file: str, problems: list[Problem], vocabulary: Vocabulary) -> None:
         self.file = file
         self.problems = problems
+        self.vocabulary = vocabulary
         self.questions: list[Question] = []
 
     def problem(self, line: int | None, message: str, field: str | None = None) -> None:
@@ -113,14 +116,15 @@ class _QuestionReader:
                              + (f"; did you mean {hint!r}?" if hint else "")
                              + f" Allowed: {', '.join(_KEYS)}.")
         name = item.get("field")
-        askable = [n for n in CASE_FIELDS if n != "id"]
+        askable = self.vocabulary.askable
         if name not in askable:
             hint = did_you_mean(name, askable)
             self.problem(item.line_of("field"), f"unknown case field {name!r}"
                          + (f"; did you mean {hint!r}?" if hint else "")
-                         + f" Allowed: {', '.join(askable)}.")
+                         + f" Allowed: {', '.join(askable)}. A new field is added in the "
+                         "vocabulary section (rules/vocabulary.yaml).")
             return
-        spec = CASE_FIELDS[name]
+        spec = self.vocabulary.fields[name]
         ident = item.get("id", name)
         if not isinstance(ident, str) or not _QUESTION_ID.match(ident):
             self.problem(item.line_of("id"), f"a question id must match {_QUESTION_ID.pattern}, got {ident!r}")
@@ -139,11 +143,22 @@ class _QuestionReader:
                          f"{fitting!r}, not {answer!r}", name)
             return
         earlier = [q for q in self.questions if q.field == name]
-        if earlier and not spec.is_list:
+        again = item.get("again", False)
+        if not isinstance(again, bool) or (again and (spec.is_list or not earlier)):
+            self.problem(item.line_of("again"), "again: true asks a one-value field once more, "
+                         "after an earlier question that asks it", name)
+            return
+        if earlier and not spec.is_list and not again:
             self.problem(item.line, f"{name} holds one value, so only one question may ask it "
-                         f"(already asked by {earlier[0].id!r})", name)
+                         f"(already asked by {earlier[0].id!r}); a question that asks it once "
+                         "more when it was left unanswered says again: true", name)
             return
         when = self._when(item, name, ident)
+        when_any = self._when_any(item, name, ident)
+        if again and not any(c.subject == name and c.operator == "unknown" and c.operand
+                             for c in when):
+            self.problem(item.line_of("when"), f"{ident!r} asks {name} again, so its when must "
+                         f"include {name}: {{unknown: true}}", name)
         if spec.required and not earlier and when:
             self.problem(item.line_of("when"), f"{ident!r} is the first question of the required "
                          f"field {name}, so it must always be asked (remove when)", name)
@@ -158,7 +173,7 @@ class _QuestionReader:
             id=ident, field=name, answer=answer,
             text=self._text(item, "ask"), help=self._text(item, "help"),
             choices=self._choices(item, spec, answer),
-            when=when, required=spec.required,
+            when=when, when_any=when_any, spec=spec, again=again, required=spec.required,
             may_be_empty=not (first and spec.non_empty),
             location=Location(self.file, item.line, field=name)))
 
@@ -209,13 +224,24 @@ class _QuestionReader:
             choices.append(Choice(value, label.strip()))
         return tuple(choices)
 
+    def _when_any(self, item: YamlMap, name: str, ident: str) -> tuple[tuple[Condition, ...], ...]:
+        groups = item.get("when_any")
+        if groups is None:
+            return ()
+        if not isinstance(groups, YamlList) or not groups or not all(
+                isinstance(g, YamlMap) and g for g in groups):
+            self.problem(item.line_of("when_any"), "when_any must be a list of tests like when's, "
+                         "of which one must hold", name)
+            return ()
+        return tuple(self._when(YamlMap({"when": g}), name, ident) for g in groups)
+
     def _when(self, item: YamlMap, name: str, ident: str) -> tuple[Condition, ...]:
         if "when" not in item:
             return ()
         # Imported here: knowledge.py imports this module while loading.
         from .knowledge import parse_when
 
-        conditions = parse_when(item, self.file, self.problems)
+        conditions = parse_when(item, self.file, self.problems, self.vocabulary)
         asked = {q.field for q in self.questions}
         for condition in conditions:
             if not condition.on_case:
@@ -228,7 +254,7 @@ class _QuestionReader:
 
     def check_coverage(self, line: int) -> None:
         """Every case field is asked, and every value of a field is offered."""
-        for name, spec in CASE_FIELDS.items():
+        for name, spec in self.vocabulary.fields.items():
             if name == "id":
                 continue
             asked = [q for q in self.questions if q.field == name]

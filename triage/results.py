@@ -111,16 +111,24 @@ class ErrorRecord:
     error: CaseError
 
     def to_dict(self) -> dict[str, Any]:
-        where = self.error.location
-        record: dict[str, Any] = {"field": where.field, "value": self.error.value,
-                                  "message": self.error.message}
-        if where.file is not None:
-            record["file"] = where.file
-        if where.line is not None:
-            record["line"] = where.line
-        if self.error.suggestion:
-            record["did_you_mean"] = self.error.suggestion
-        return {"id": self.id, "error": record}
+        """``error`` is the first problem (the contract's shape); ``errors`` lists every
+        problem, the first included, when the case has more than one."""
+        out: dict[str, Any] = {"id": self.id, "error": _error_dict(self.error)}
+        if self.error.more:
+            out["errors"] = [_error_dict(e) for e in self.error.all]
+        return out
+
+
+def _error_dict(error: CaseError) -> dict[str, Any]:
+    where = error.location
+    record: dict[str, Any] = {"field": where.field, "value": error.value, "message": error.message}
+    if where.file is not None:
+        record["file"] = where.file
+    if where.line is not None:
+        record["line"] = where.line
+    if error.suggestion:
+        record["did_you_mean"] = error.suggestion
+    return record
 
 
 #: What a batch yields for each case, in input order.

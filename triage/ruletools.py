@@ -133,7 +133,7 @@ def find_rule(kb: KnowledgeBase, rule_id: str) -> KnowledgeRule:
         hint = did_you_mean(rule_id, ids)
         raise TriageError(f"no rule {rule_id!r} in the knowledge base"
                           + (f"; did you mean {hint!r}?" if hint else ""),
-                          Location(str(kb.directory))) from None
+                          Location(f"{kb.directory.name}/")) from None
 
 
 def format_rule_table(rules: Iterable[KnowledgeRule]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .vocabulary import CASE_FIELDS, MUSCLES, CaseField, Disposition, FieldKind
+from .vocabulary import CaseField, Disposition, FieldKind, Vocabulary
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -55,7 +55,7 @@ def _field_schema(spec: CaseField) -> dict[str, Any]:
     return schema
 
 
-def result_schema(muscles: Sequence[str] = MUSCLES) -> dict[str, Any]:
+def result_schema(muscles: Sequence[str]) -> dict[str, Any]:
     """The JSON Schema of one outcome: a result, or an error record in its place."""
     dispositions = [d.value for d in Disposition]
     strings = {"type": "array", "items": {"type": "string"}}
@@ -117,10 +117,9 @@ def result_schema(muscles: Sequence[str] = MUSCLES) -> dict[str, Any]:
     }
 
 
-def schemas() -> dict[str, dict[str, Any]]:
-    """The case and result schemas of the current vocabulary, by name."""
-    # The one place the vocabulary's field table is chosen.
-    return {"case": case_schema(CASE_FIELDS), "result": result_schema()}
+def schemas(vocabulary: Vocabulary) -> dict[str, dict[str, Any]]:
+    """The case and result schemas of a knowledge base's ``vocabulary``, by name."""
+    return {"case": case_schema(vocabulary.fields), "result": result_schema(vocabulary.muscles)}
 
 
 __all__ = ["DIALECT", "case_schema", "result_schema", "schemas"]

@@ -16,7 +16,7 @@ from .compiler import Referral as ReferralFact
 from .compiler import SelfCare, Sign, build_engine
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .results import LikelyMuscle, Recommendation, Referral, ReferralReason, TriageResult
-from .vocabulary import MUSCLES, Disposition
+from .vocabulary import Disposition
 
 #: Reported if the knowledge base reaches no conclusion at all: refer, never self-care.
 NO_CONCLUSION_RULE = "triage.no_conclusion"
@@ -49,16 +49,18 @@ class TriageSession:
                                       "conclusion for this case; see a doctor.", disposition)]
         referral = Referral(disposition, tuple(reasons)) if disposition.is_referral else None
 
+        likely_muscles = self._likely_muscles(signs)
         recommendations: tuple[Recommendation, ...] = ()
         if disposition is Disposition.SELF_CARE:
-            recommendations = tuple(self._recommendation(f["technique"]) for f in facts
-                                    if isinstance(f, RecommendationFact))
+            recommendations = self._in_rank_order(
+                [self._recommendation(f["technique"]) for f in facts
+                 if isinstance(f, RecommendationFact)], likely_muscles)
         advice = self.kb.dispositions[disposition]
         return TriageResult(
             id=case.id,
             disposition=disposition,
             headline=advice.headline,
-            likely_muscles=self._likely_muscles(signs),
+            likely_muscles=likely_muscles,
             referral=referral,
             recommendations=recommendations,
             advice=advice.advice + self.kb.always_advice,
@@ -71,19 +73,44 @@ class TriageSession:
 
         Confidence combines every sign's weight as certainty factors do,
         1 - prod(1 - w), so it never depends on the order signs were found.
+        Muscles rank by confidence, then by their number of strong signs;
+        muscles still tied are listed by name, so no list order of the
+        knowledge base decides a tie.
         """
         weights = self.kb.evidence_weights
         muscles = []
-        for muscle in MUSCLES:
+        for muscle in sorted({s["muscle"] for s in signs}):
             found = [s for s in signs if s["muscle"] == muscle]
             strong = sum(1 for s in found if s["strength"] == "strong")
             if not strong:
                 continue
             confidence = round(1 - prod(1 - weights[s["strength"]] for s in found), 3)
-            evidence = tuple(s["rule"] for s in found)
-            muscles.append((-confidence, -strong, MUSCLES.index(muscle),
-                            LikelyMuscle(muscle, confidence, evidence)))
-        return tuple(entry[-1] for entry in sorted(muscles, key=lambda e: e[:3]))
+            evidence = tuple(sorted(s["rule"] for s in found))
+            muscles.append(((-confidence, -strong, muscle), LikelyMuscle(muscle, confidence, evidence)))
+        return tuple(entry for _, entry in sorted(muscles, key=lambda e: e[0]))
+
+    @staticmethod
+    def _in_rank_order(recommendations: list[Recommendation],
+                       likely_muscles: tuple[LikelyMuscle, ...]) -> tuple[Recommendation, ...]:
+        """Techniques for the most likely muscle first; general ones keep their place.
+
+        Techniques for ``any`` muscle (warming, general massage) keep the
+        knowledge base's order around the muscle-specific ones: warming
+        stays first, whole-back techniques last.
+        """
+        rank = {m.muscle: n for n, m in enumerate(likely_muscles)}
+        specific = [min((rank[m] for m in r.for_muscles if m in rank), default=None)
+                    for r in recommendations]
+        first_specific = next((n for n, r in enumerate(specific) if r is not None), len(specific))
+
+        def key(item: tuple[int, Recommendation]) -> tuple[int, int, int]:
+            position, _ = item
+            muscle_rank = specific[position]
+            if muscle_rank is not None:
+                return (1, muscle_rank, position)
+            return (0 if position < first_specific else 2, 0, position)
+
+        return tuple(r for _, r in sorted(enumerate(recommendations), key=key))
 
     def _recommendation(self, technique_id: str) -> Recommendation:
         t = self.kb.techniques[technique_id]

@@ -1,16 +1,24 @@
 """The case vocabulary: every case field, its type and its allowed values.
 
-This is the public contract of ``spec/case-format.md`` written as one table.
-The case parser, the knowledge-base validator and compiler, and the
-questionnaire all read it, so a rule cannot mention a field or value that a
-case can never carry.
+The vocabulary is knowledge-base data (the ``vocabulary:`` section, bundled as
+``rules/vocabulary.yaml``), so a clinician adds a red flag, a condition or a
+pain site by editing YAML alone. This module keeps only what is structural:
+the field types, the fields the program itself requires (no self-care without
+a red-flag screen), the four dispositions, and the parser that validates the
+section into a :class:`Vocabulary`. The case parser, the rule loader, the
+questionnaire and the JSON Schema all read that one table.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Location, Problem
+from .yamlio import YamlMap
 
 
 class FieldKind(enum.Enum):
@@ -23,9 +31,31 @@ class FieldKind(enum.Enum):
     MULTI = "list"
 
 
+#: The spelling of each field type in the vocabulary YAML.
+TYPE_NAMES: dict[str, FieldKind] = {
+    "text": FieldKind.TEXT,
+    "integer": FieldKind.INTEGER,
+    "boolean": FieldKind.BOOLEAN,
+    "choice": FieldKind.CHOICE,
+    "list": FieldKind.MULTI,
+}
+
+#: Fields the program requires, with their type: ``id`` names a case, and the
+#: screens are required so that an unscreened case can never reach self-care.
+REQUIRED_FIELDS: dict[str, FieldKind] = {
+    "pain_sites": FieldKind.MULTI,
+    "red_flags": FieldKind.MULTI,
+    "conditions": FieldKind.MULTI,
+}
+STRUCTURAL_FIELDS: dict[str, FieldKind] = {"id": FieldKind.TEXT, **REQUIRED_FIELDS}
+#: The screening fields: a case that reports any of these values is referred
+#: whatever else it says (the knowledge base's safety floor checks this).
+SCREENING_FIELDS: tuple[str, ...] = ("red_flags", "conditions")
+
+
 @dataclass(frozen=True)
 class CaseField:
-    """One field of a case, as the contract defines it."""
+    """One field of a case, as the vocabulary defines it."""
 
     name: str
     kind: FieldKind
@@ -35,6 +65,8 @@ class CaseField:
     minimum: int | None = None
     maximum: int | None = None
     non_empty: bool = False
+    #: What each value means, in plain words.
+    meanings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_list(self) -> bool:
@@ -52,6 +84,27 @@ class CaseField:
         if self.kind is FieldKind.BOOLEAN:
             return "true or false"
         return "a non-empty string"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The validated vocabulary of one knowledge base."""
+
+    fields: dict[str, CaseField]
+    muscles: tuple[str, ...]
+    #: Where each field and value is defined, for messages that point at the YAML.
+    locations: dict[tuple[str, str | None], Location] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def location(self, field_name: str, value: str | None = None) -> Location:
+        """Where ``field_name`` (or one of its values) is defined."""
+        return self.locations.get((field_name, value)) or self.locations.get(
+            (field_name, None), Location())
+
+    @property
+    def askable(self) -> tuple[str, ...]:
+        """Every field a person answers (all but the id)."""
+        return tuple(name for name in self.fields if name != "id")
 
 
 class Disposition(str, enum.Enum):
@@ -73,66 +126,135 @@ class Disposition(str, enum.Enum):
 
 _URGENCY = {d: i for i, d in enumerate(Disposition)}
 
-MUSCLES: tuple[str, ...] = ("piriformis", "hamstrings", "quadratus_lumborum", "psoas")
 
-PAIN_SITES = (
-    "lower_back", "buttock", "hip", "groin", "flank", "back_of_thigh",
-    "front_of_thigh", "knee", "below_knee", "foot",
-)
-PAIN_FEELS = (
-    "ache", "tightness", "spasm", "locked_up", "sharp", "shooting", "burning",
-    "numbness", "tingling",
-)
-TRIGGERS = (
-    "prolonged_sitting", "driving", "desk_work", "flying", "sleeping_knees_up",
-    "tennis_serve", "fall_on_buttocks", "standing_all_day", "long_walk_or_run",
-    "overexertion", "heavy_lifting", "stress",
-)
-WORSE_WHEN = (
-    "sitting", "standing_up", "bending_forward", "leaning_back", "twisting",
-    "side_bending", "walking", "coughing_or_sneezing",
-)
-RED_FLAGS = (
-    "saddle_numbness", "bladder_or_bowel_change", "sexual_dysfunction", "leg_weakness",
-    "fever", "unexplained_weight_loss", "history_of_cancer", "major_trauma",
-    "night_pain", "long_term_steroids", "immunosuppressed", "iv_drug_use",
-)
-CONDITIONS = (
-    "fracture", "burns", "healing_wound", "bleeding_disorder", "blood_thinners", "dvt",
-    "severe_osteoporosis", "severe_thrombocytopenia", "cancer", "herniated_disc",
-)
-
-_FIELDS = (
-    CaseField("id", FieldKind.TEXT, "an identifier for the case"),
-    CaseField("age", FieldKind.INTEGER, "age in years", minimum=0, maximum=120),
-    CaseField("pain_sites", FieldKind.MULTI, "where it hurts", required=True,
-              values=PAIN_SITES, non_empty=True),
-    CaseField("pain_side", FieldKind.CHOICE, "which side hurts",
-              values=("left", "right", "both", "centre")),
-    CaseField("pain_feels", FieldKind.MULTI, "what the pain feels like", values=PAIN_FEELS),
-    CaseField("severity", FieldKind.INTEGER, "pain from 0 (none) to 10 (worst imaginable)",
-              minimum=0, maximum=10),
-    CaseField("duration_days", FieldKind.INTEGER, "how long this episode has lasted, in days",
-              minimum=0),
-    CaseField("course", FieldKind.CHOICE, "whether it is getting better or worse",
-              values=("improving", "unchanged", "worsening")),
-    CaseField("triggers", FieldKind.MULTI, "what set it off", values=TRIGGERS),
-    CaseField("worse_when", FieldKind.MULTI, "what makes it worse", values=WORSE_WHEN),
-    CaseField("lower_back_curve", FieldKind.CHOICE, "the shape of the lower back",
-              values=("flattened", "exaggerated", "normal", "unknown")),
-    CaseField("can_touch_toes", FieldKind.BOOLEAN, "standing, knees straight"),
-    CaseField("red_flags", FieldKind.MULTI, "warning signs ([] = screened, none found)",
-              required=True, values=RED_FLAGS),
-    CaseField("conditions", FieldKind.MULTI, "medical conditions ([] = screened, none found)",
-              required=True, values=CONDITIONS),
-)
-
-CASE_FIELDS: dict[str, CaseField] = {f.name: f for f in _FIELDS}
-
-
-def did_you_mean(word: object, choices: tuple[str, ...] | list[str]) -> str | None:
+def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
     """Return the closest allowed spelling of ``word``, if one is near enough."""
     if not isinstance(word, str):
         return None
-    matches = difflib.get_close_matches(word.strip().lower(), choices, n=1, cutoff=0.75)
+    matches = difflib.get_close_matches(word.strip().lower(), list(choices), n=1, cutoff=0.75)
     return matches[0] if matches else None
+
+
+def not_allowed(what: str, value: object, allowed: Iterable[str]) -> str:
+    """The one message for a name that is not allowed: did-you-mean, then the list."""
+    choices = list(allowed)
+    hint = did_you_mean(value, choices)
+    return (f"unknown {what} {value!r}" + (f"; did you mean {hint!r}?" if hint else ".")
+            + f" Allowed: {', '.join(choices)}.")
+
+
+_FIELD_KEYS = ("type", "description", "values", "minimum", "maximum", "at_least_one")
+_SECTION_KEYS = ("fields", "muscles")
+
+
+def parse_vocabulary(raw: Any, file: str, problems: list[Problem]) -> Vocabulary:
+    """Validate the ``vocabulary:`` section ``raw`` read from ``file``.
+
+    Every problem is appended to ``problems`` with its file and line; what
+    could be read is returned, so the rest of the knowledge base can still be
+    checked against it.
+    """
+    def problem(line: int | None, message: str, field_name: str | None = None) -> None:
+        problems.append(Problem(Location(file, line, field=field_name), message))
+
+    if not isinstance(raw, YamlMap):
+        problem(getattr(raw, "line", None) or 1, "vocabulary must be a mapping with fields and muscles")
+        return Vocabulary({}, ())
+    for key in raw:
+        if key not in _SECTION_KEYS:
+            problem(raw.line_of(key), not_allowed("vocabulary key", key, _SECTION_KEYS))
+    locations: dict[tuple[str, str | None], Location] = {}
+    muscles = _values(raw.get("muscles"), raw.line_of("muscles"), "muscles", file, problems, locations)
+    table = raw.get("fields")
+    fields: dict[str, CaseField] = {}
+    if not isinstance(table, YamlMap) or not table:
+        problem(raw.line_of("fields"), "vocabulary.fields must map each case field to its definition")
+        table = YamlMap()
+    for name, spec in table.items():
+        line = table.line_of(name)
+        locations[(str(name), None)] = Location(file, line, field=str(name))
+        parsed = _field(str(name), spec, line, file, problems, locations)
+        if parsed is not None:
+            fields[parsed.name] = parsed
+    for name, kind in STRUCTURAL_FIELDS.items():
+        if name not in fields:
+            problem(table.line or raw.line, f"vocabulary.fields must define {name!r} "
+                    f"(type {_type_name(kind)}): the program requires it", name)
+        elif fields[name].kind is not kind:
+            problem(table.line_of(name), f"the field {name!r} must have type {_type_name(kind)}", name)
+    return Vocabulary(fields, tuple(muscles), locations)
+
+
+def _field(name: str, spec: Any, line: int, file: str, problems: list[Problem],
+           locations: dict[tuple[str, str | None], Location]) -> CaseField | None:
+    def problem(message: str, at: int | None = None) -> None:
+        problems.append(Problem(Location(file, at or line, field=name), message))
+
+    if not isinstance(spec, YamlMap):
+        problem(f"the definition of {name!r} must be a mapping with a type")
+        return None
+    for key in spec:
+        if key not in _FIELD_KEYS:
+            problem(not_allowed("field key", key, _FIELD_KEYS), spec.line_of(key))
+    kind = TYPE_NAMES.get(spec.get("type"))  # type: ignore[arg-type]
+    if kind is None:
+        problem(not_allowed("type", spec.get("type"), TYPE_NAMES), spec.line_of("type"))
+        return None
+    description = spec.get("description")
+    if not isinstance(description, str) or not description.strip():
+        problem(f"{name} needs a description in plain words", spec.line_of("description"))
+        description = ""
+    values: list[str] = []
+    meanings: dict[str, str] = {}
+    if kind in (FieldKind.CHOICE, FieldKind.MULTI):
+        values = _values(spec.get("values"), spec.line_of("values"), name, file, problems,
+                         locations, meanings)
+    elif "values" in spec:
+        problem(f"{name} is a {spec.get('type')} field and takes no values", spec.line_of("values"))
+    bounds: dict[str, int | None] = {"minimum": None, "maximum": None}
+    for key in bounds:
+        value = spec.get(key)
+        if value is None:
+            continue
+        if kind is not FieldKind.INTEGER or isinstance(value, bool) or not isinstance(value, int):
+            problem(f"{key} takes a whole number and applies to integer fields only", spec.line_of(key))
+        else:
+            bounds[key] = value
+    if kind is FieldKind.INTEGER and bounds["minimum"] is None:
+        problem(f"the integer field {name!r} needs a minimum", spec.line_of("type"))
+    at_least_one = spec.get("at_least_one", False)
+    if not isinstance(at_least_one, bool) or (at_least_one and kind is not FieldKind.MULTI):
+        problem("at_least_one takes true or false and applies to list fields only",
+                spec.line_of("at_least_one"))
+        at_least_one = False
+    return CaseField(name, kind, str(description).strip(), required=name in REQUIRED_FIELDS,
+                     values=tuple(values), minimum=bounds["minimum"], maximum=bounds["maximum"],
+                     non_empty=at_least_one, meanings=meanings)
+
+
+def _values(raw: Any, line: int, name: str, file: str, problems: list[Problem],
+            locations: dict[tuple[str, str | None], Location],
+            meanings: dict[str, str] | None = None) -> list[str]:
+    """The values of a mapping ``value: meaning``, each a lower-case name."""
+    if not isinstance(raw, YamlMap) or not raw:
+        problems.append(Problem(Location(file, line, field=name),
+                                f"{name} needs its values, as a mapping of value: meaning"))
+        return []
+    values = []
+    for value, meaning in raw.items():
+        where = Location(file, raw.line_of(value), field=name)
+        if not isinstance(value, str) or not value.replace("_", "").isalnum() or value != value.lower():
+            problems.append(Problem(where, f"a value of {name} must be a lower-case name "
+                                    f"(letters, digits, _), got {value!r}"))
+            continue
+        if not isinstance(meaning, str) or not meaning.strip():
+            problems.append(Problem(where, f"the value {value!r} of {name} needs its meaning in plain words"))
+        locations[(name, value)] = where
+        values.append(value)
+        if meanings is not None:
+            meanings[value] = str(meaning or "").strip()
+    return values
+
+
+def _type_name(kind: FieldKind) -> str:
+    return next(name for name, k in TYPE_NAMES.items() if k is kind)

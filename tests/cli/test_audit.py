@@ -39,7 +39,7 @@ def test_every_case_of_the_file_is_audited_in_order() -> None:
                                          "clinic-a-cauda-equina"]
     assert audits[3]["disposition"] == "emergency"
     assert audits[3]["how"][0]["because"][0]["rule"] == "refer.emergency.saddle_numbness"
-    assert audits[0]["trace"][0]["description"] and audits[0]["why_not"] is None
+    assert audits[0]["trace"][0]["description"] and audits[0]["why_not"] == []
 
 
 def test_why_not() -> None:
@@ -48,7 +48,34 @@ def test_why_not() -> None:
     assert "WHY NOT hamstrings\n  hamstrings is not a likely muscle" in result.stdout
     assert "not met: can_touch_toes must be false (not given)" in result.stdout
     as_json = _audit(CLINIC_A, "--id", "clinic-a-tennis", "--why-not", "self_care", "-f", "json")
-    assert json.loads(as_json.stdout)[0]["why_not"]["concluded"] is True
+    assert json.loads(as_json.stdout)[0]["why_not"][0]["concluded"] is True
+
+
+def test_why_not_can_be_repeated_and_every_format_honours_it() -> None:
+    args = [CLINIC_A, "--id", "clinic-a-tennis", "--why-not", "hamstrings", "--why-not", "self_care"]
+    text = _audit(*args).stdout
+    assert text.index("WHY NOT hamstrings\n") < text.index("WHY NOT self_care\n")
+    as_json = json.loads(_audit(*args, "-f", "json").stdout)[0]["why_not"]
+    assert [(w["target"], w["concluded"]) for w in as_json] == [("hamstrings", False), ("self_care", True)]
+    dot = _audit(*args, "-f", "dot").stdout
+    # The missing links: the target, each rule that did not fire and its unmet tests, dashed red.
+    assert 'label="why not hamstrings? (not concluded)"' in dot
+    assert 'label="why not self_care? (concluded)"' in dot
+    assert "muscle.hamstrings.cannot_touch_toes\\n(did not fire)" in dot
+    assert "not met: can_touch_toes must be false\\n(not given)" in dot
+    assert dot.count('style=dashed, color="#b00020"') >= 3
+    _renders(dot)
+
+
+def test_audit_takes_several_files_and_suggests_a_near_id(tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("id: other-case\npain_sites: [lower_back]\nred_flags: []\nconditions: []\n")
+    result = _audit(CLINIC_A, str(other), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert [a["id"] for a in json.loads(result.stdout)][-2:] == ["clinic-a-cauda-equina", "other-case"]
+    missed = _audit(CLINIC_A, str(other), "--id", "clinic-a-tenis")
+    assert missed.exit_code == 2
+    assert missed.stderr.strip().endswith("; did you mean 'clinic-a-tennis'?")
 
 
 def test_why_not_refuses_an_unknown_target() -> None:
@@ -59,13 +86,17 @@ def test_why_not_refuses_an_unknown_target() -> None:
 def test_dot_renders_with_graphviz() -> None:
     result = _audit(CLINIC_A, "--format", "dot")
     assert result.exit_code == 0 and result.stdout.startswith("digraph")
+    assert _renders(result.stdout).count("cluster_") >= 4
+
+
+def _renders(dot: str) -> str:
+    """The graph rendered as SVG by Graphviz (which must accept it)."""
     if shutil.which("dot") is None:
         if os.environ.get("CI"):
             pytest.fail("graphviz's dot is missing in CI (.ci/run installs it)")
         pytest.skip("graphviz's dot is not installed")
-    svg = subprocess.run(["dot", "-Tsvg"], input=result.stdout, capture_output=True, text=True,
-                         check=True)
-    assert svg.stdout.count("cluster_") >= 4
+    return subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def test_unknown_id_exits_2() -> None:
@@ -100,3 +131,17 @@ def test_custom_rules_folder(tmp_path: Path) -> None:
     assert "Clinic wording, desk work" in result.stdout
     broken = _audit(CLINIC_A, "--rules", str(tmp_path / "nowhere"))
     assert broken.exit_code == 2 and "does not exist" in broken.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_offers_the_why_not_targets(shell: str) -> None:
+    """The README's completion scripts: click answers when _TRIAGE_COMPLETE is set."""
+    # bash and zsh give the index of the word being completed, fish the word itself.
+    env = {"_TRIAGE_COMPLETE": f"{shell}_complete", "COMP_WORDS": "triage audit x.yaml --why-not ham",
+           "COMP_CWORD": "ham" if shell == "fish" else "4"}
+    result = CliRunner().invoke(main, [], env=env, prog_name="triage")
+    assert result.exit_code == 0
+    assert "hamstrings" in result.stdout and "piriformis" not in result.stdout
+    source = CliRunner().invoke(main, [], env={"_TRIAGE_COMPLETE": f"{shell}_source"},
+                                prog_name="triage")
+    assert "_TRIAGE_COMPLETE" in source.stdout

@@ -120,7 +120,7 @@ def test_coverage(tmp_path: Path) -> None:
     table = _rules("coverage", *sorted(str(p) for p in EXAMPLES.iterdir()))
     assert table.exit_code == 0
     assert table.stdout.startswith("RULE ") and "never fired:\n" in table.stdout
-    assert "11 cases (0 invalid skipped)" in table.stdout
+    assert "19 cases (0 invalid skipped)" in table.stdout
 
 
 def test_every_rules_command_takes_rules_and_has_help() -> None:
@@ -128,3 +128,40 @@ def test_every_rules_command_takes_rules_and_has_help() -> None:
         result = _rules(command, "--help")
         assert result.exit_code == 0 and "--rules DIR" in result.stdout
     assert "--rules DIR" in CliRunner().invoke(main, ["audit", "--help"]).stdout
+
+
+@pytest.mark.parametrize(("command", "exit_code"), [
+    (["run", "CASES"], 2), (["ask"], 2), (["audit", "CASES"], 2), (["rules", "check"], 1),
+    (["rules", "list"], 2),
+])
+def test_every_command_refuses_a_knowledge_base_that_lost_its_red_flags(
+        tmp_path: Path, command: list[str], exit_code: int) -> None:
+    rules = tmp_path / "kb"
+    shutil.copytree(default_rules_dir(), rules)
+    (rules / "red-flags.yaml").unlink()
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("pain_sites: [lower_back]\nred_flags: [saddle_numbness, leg_weakness]\n"
+                     "conditions: []\ntriggers: [tennis_serve]\n", encoding="utf-8")
+    args = [str(cases) if a == "CASES" else a for a in command]
+    result = CliRunner().invoke(main, [*args, "--rules", str(rules)], input="\n")
+    assert result.exit_code == exit_code, result.output
+    assert "safety floor" in result.output and "'saddle_numbness'" in result.output
+    assert "self_care" not in result.stdout
+
+
+def test_messages_name_files_from_the_knowledge_base_folder_not_the_install_path() -> None:
+    result = _rules("show", "refer.urgent.fevr")
+    assert result.exit_code == 2
+    assert result.stderr == ("triage: rules/: no rule 'refer.urgent.fevr' in the knowledge base; "
+                             "did you mean 'refer.urgent.fever'?\n")
+    assert str(default_rules_dir()) not in result.stderr
+
+
+def test_a_problem_in_the_bundled_rules_is_shown_relative_to_the_folder(tmp_path: Path) -> None:
+    from triage.cli.common import shown_problem
+    from triage.errors import Location, Problem
+
+    inside = Problem(Location(str(default_rules_dir() / "questions.yaml"), 12), "broken")
+    assert str(shown_problem(inside)) == "rules/questions.yaml:12: [error] broken (load)"
+    elsewhere = Problem(Location(str(tmp_path / "clinic" / "questions.yaml"), 3), "broken")
+    assert shown_problem(elsewhere) == elsewhere

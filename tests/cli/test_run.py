@@ -29,7 +29,7 @@ def test_examples_run_in_order_and_exit_0() -> None:
     result = _run(*files, "--format", "jsonl")
     assert result.exit_code == 0, result.output
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
-    assert ids[:2] == ["clinic-a-tennis", "clinic-a-office"] and len(ids) == 11
+    assert ids[:2] == ["clinic-a-tennis", "clinic-a-office"] and len(ids) == 19
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "yaml", "csv", "table"])
@@ -81,7 +81,7 @@ def test_missing_file_exits_2_before_anything_runs(tmp_path: Path) -> None:
 def test_broken_knowledge_base_exits_2_with_file_and_line(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), rules)
-    (rules / "zz.yaml").write_text("rules:\n  - id: x.y\n    description: d\n    sources: [triage-policy]\n"
+    (rules / "zz.yaml").write_text("rules:\n  - id: x.y\n    description: d\n    sources: [article-004]\n"
                                    "    when: {pain_side: {is: middle}}\n    then: {derive: prolonged_sitting}\n")
     result = _run("-", "--rules", str(rules), input=GOOD)
     assert result.exit_code == 2

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .common import EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rules_option
+from .common import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rules_option
 
 
 @click.command("ask")
@@ -19,61 +22,113 @@ from .common import EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rul
               show_default=True,
               help="text: the result for a person; json: the result in the contract's shape on "
                    "stdout (questions then go to stderr).")
-@click.option("--id", "case_id", default="ask", show_default=True, help="The id of the case.")
+@click.option("--id", "case_id", default=None, metavar="TEXT",
+              help="The id of the case (default: ask-<UTC date and time>, unique per run).")
 @rules_option
 @reports_errors
-def ask_command(save: Path | None, output_format: str, case_id: str, rules_dir: Path | None) -> None:
+def ask_command(save: Path | None, output_format: str, case_id: str | None, rules_dir: Path | None) -> None:
     """Ask where it hurts, what set it off and which warning signs are present.
 
     Warning signs come first; an emergency sign stops the questions at once.
     Questions whose answer can no longer change the result are skipped.
-    Answer by number or name (1,3 or buttock, knee); ? explains a question,
-    back returns to the previous one. Reads any input, so answers can be
-    piped in. Ctrl-C or the end of the input stops (exit 130).
+    Answer by number, name or words of a choice (1,3 or buttock, knee);
+    ? or :why explains a question, :back returns to the previous one,
+    :quit stops. Answers piped in are strict: one that does not fit stops
+    the run (exit 2) naming the question and the line. Ctrl-C, :quit or the
+    end of the input stops (exit 130).
     """
-    from ..api import answers_file, incomplete_note
-    from ..questionnaire import (INTRODUCTION, Interrupted, Questionnaire, converse,
-                                 emergency_lines, how_lines, result_lines, skipped_lines)
+    from ..questionnaire import (INTRODUCTION, AnswerError, Interrupted, Questionnaire, converse,
+                                 emergency_lines, how_lines, result_lines, skipped_lines, wrap)
 
     session = load_session(rules_dir)
-    questionnaire = Questionnaire(session, case_id)
+    questionnaire = Questionnaire(session, case_id or default_case_id())
     as_json = output_format == "json"
     stdin = sys.stdin
+    interactive = stdin.isatty()
+    if interactive:
+        _enable_line_editing()
+    # Wrap for a person at a terminal; a pipe or file gets the lines whole.
+    terminal = (sys.stderr if as_json else sys.stdout).isatty()
+    width = shutil.get_terminal_size().columns if terminal else 0
 
     def write(text: str) -> None:
-        click.echo(text, nl=not text.endswith("> "), err=as_json)
+        click.echo(wrap(text, width) if width else text, nl=not text.endswith("> "), err=as_json)
 
-    def read() -> str | None:
+    def read(prompt: str) -> str | None:
+        if interactive:
+            try:
+                if as_json:  # input() would put the prompt on stdout, which holds the JSON
+                    write(prompt)
+                    return input()
+                return input(prompt)  # through readline: line editing and history
+            except EOFError:
+                return None
+        write(prompt)
         line = stdin.readline()
         if not line:
             return None
-        if not stdin.isatty():
-            write(line.rstrip("\n"))  # echo piped answers so the transcript reads naturally
+        write(line.rstrip("\r\n"))  # echo piped answers so the transcript reads naturally
         return line.rstrip("\r\n")
 
     write("\n".join(INTRODUCTION))
     try:
-        converse(questionnaire, read, write)
+        converse(questionnaire, read, write, strict=not interactive, source="stdin")
     except (Interrupted, KeyboardInterrupt):
         write("")
-        if save is not None:
-            _save(save, questionnaire.case_dict(), incomplete_note(questionnaire))
-            click.echo(f"triage: answers so far saved to {save} (marked incomplete)", err=True)
+        _save_incomplete(save, questionnaire)
         click.echo("triage: stopped before the end; no result", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except AnswerError as exc:
+        write("")
+        click.echo(f"triage: {exc}", err=True)
+        _save_incomplete(save, questionnaire)
+        click.echo("triage: piped answers must each fit their question; no result", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
 
     result = questionnaire.result()
     if questionnaire.emergency:
         write("\n".join(emergency_lines(result)))
     else:
-        write("\n".join(result_lines(result, session.kb) + skipped_lines(questionnaire.skipped)
+        write("\n".join(result_lines(result, session.kb)
+                        + skipped_lines(questionnaire.skipped, questionnaire.questions)
                         + how_lines(result, session.kb)))
     if save is not None:
-        save.write_text(answers_file(questionnaire), encoding="utf-8")
+        note = (_incomplete_note(questionnaire, "stopped early for an emergency")
+                if questionnaire.emergency else [f"Answers from triage ask ({result.kb_version})."])
+        _save(save, questionnaire.case_dict(), note)
         click.echo(f"triage: answers saved to {save}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     sys.exit(EXIT_OK)
+
+
+def default_case_id(now: datetime | None = None) -> str:
+    """``ask-`` and the UTC date and time to the millisecond, so saved answers never share an id."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"ask-{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def _enable_line_editing() -> None:
+    """Line editing and history for input() through the standard library's readline.
+
+    Not on every platform (Windows has none): then input() still works,
+    without editing. History stays in memory; answers about health are never
+    written to a history file.
+    """
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (importing it is what turns line editing on)
+
+
+def _save_incomplete(save: Path | None, questionnaire: Any) -> None:
+    if save is not None:
+        _save(save, questionnaire.case_dict(), _incomplete_note(questionnaire))
+        click.echo(f"triage: answers so far saved to {save} (marked incomplete)", err=True)
+
+
+def _incomplete_note(questionnaire: Any, why: str = "interrupted") -> list[str]:
+    from ..api import incomplete_note
+
+    return incomplete_note(questionnaire, why)
 
 
 def _save(path: Path, case: dict[str, Any], note: list[str]) -> None:

@@ -30,6 +30,22 @@ def echo_warning(warning: Any) -> None:
     click.echo(f"triage: {warning}", err=True)
 
 
+def shown_problem(problem: Any) -> Any:
+    """A knowledge-base :class:`~triage.errors.Problem` with its file named from the
+    knowledge base folder (``rules/questions.yaml``), not the full path of the installed
+    package; files elsewhere are shown as given."""
+    import dataclasses
+
+    from ..knowledge import default_rules_dir
+
+    file = problem.location.file
+    bundled = default_rules_dir()
+    if file is None or not Path(file).is_relative_to(bundled):
+        return problem
+    short = (Path(bundled.name) / Path(file).relative_to(bundled)).as_posix()
+    return dataclasses.replace(problem, location=dataclasses.replace(problem.location, file=short))
+
+
 def load_session(rules_dir: Path | None) -> Any:
     """A triage session on the chosen knowledge base (errors handled by ``reports_errors``)."""
     from ..session import TriageSession
@@ -56,7 +72,7 @@ def reports_errors(function: F) -> F:
             sys.exit(EXIT_INTERRUPTED)
         except KnowledgeBaseError as exc:
             for problem in exc.problems:
-                click.echo(f"triage: {problem}", err=True)
+                click.echo(f"triage: {shown_problem(problem)}", err=True)
             click.echo(f"triage: {exc.message}; nothing was run", err=True)
             sys.exit(EXIT_CANNOT_RUN)
         except TriageError as exc:

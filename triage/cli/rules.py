@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from .common import EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors, rules_option
+from .common import (EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors, rules_option,
+                     shown_problem)
 
 _TEXT_OR_JSON = click.Choice(("text", "json"))
 
@@ -48,7 +49,7 @@ def check_command(strict: bool, output_format: str, rules_dir: Path | None) -> N
              "check": p.check, "message": p.message} for p in problems]})
     else:
         for problem in problems:
-            click.echo(str(problem))
+            click.echo(str(shown_problem(problem)))
         click.echo(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}")
     failed = errors > 0 or (strict and warnings > 0)
     sys.exit(EXIT_INVALID_CASES if failed else EXIT_OK)
@@ -126,7 +127,8 @@ def coverage_command(files: tuple[str, ...], output_format: str, input_format: s
     from ..batch import read_all
     from ..ruletools import coverage, format_coverage_table
 
-    report = coverage(load_session(rules_dir), read_all(files, input_format))
+    session = load_session(rules_dir)
+    report = coverage(session, read_all(files, session.kb.vocabulary, input_format))
     for record in report.invalid_records:
         click.echo(f"triage: {record.error}", err=True)
     if output_format == "json":

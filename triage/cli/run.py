@@ -33,34 +33,47 @@ def default_format(output: Path | None) -> str:
               help="Write results to this file instead of standard output.")
 @click.option("--input-format", type=click.Choice(_INPUT_FORMATS), default="auto", show_default=True,
               help="Format of the case files (auto: by extension, else by content).")
+@click.option("--delimiter", type=click.Choice((",", ";", "tab")), default=None,
+              help="CSV delimiter (default: detected from the header: comma, semicolon or tab).")
+@click.option("--ignore-unknown-columns", is_flag=True,
+              help="CSV: skip columns that are not case fields (listed once on stderr) "
+                   "instead of refusing the file.")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes (default: the number of CPUs; 1 = in this process).")
 @rules_option
 @reports_errors
 def run_command(files: tuple[str, ...], output_format: str | None, output: Path | None,
-                input_format: str, workers: int | None, rules_dir: Path | None) -> None:
+                input_format: str, delimiter: str | None, ignore_unknown_columns: bool,
+                workers: int | None, rules_dir: Path | None) -> None:
     """Triage case files (YAML, JSON, JSON Lines, CSV; - for stdin).
 
     Results come in input order; an invalid case becomes an error record in
-    its place while the others are triaged. With --output the file appears
+    its place while the others are triaged, with every problem it has. CSV
+    headers and values are forgiven other capitals and spaces or hyphens for
+    underscores (each said once on stderr); blank rows are skipped. With
+    --output the file appears
     only when the run finishes; on Ctrl-C the results so far are kept in
     FILE.partial. Exit status: 0 every case triaged, 1 some cases invalid,
     2 nothing could run, 130 interrupted.
     """
     from ..batch import BatchCounts, read_all
+    from ..casefiles import CsvOptions
     from ..output import open_output
     from ..parallel import triage_parallel
     from ..results import ErrorRecord
 
     session = load_session(rules_dir)
     fmt = output_format or default_format(output)
-    records = read_all(files, input_format, on_warning=echo_warning)
+    csv_options = CsvOptions({"tab": "\t"}.get(delimiter or "", delimiter), ignore_unknown_columns)
+    records = read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning,
+                       csv_options=csv_options)
     counts = BatchCounts()
     with open_output(output, fmt, inputs=files) as results:
         for outcome in triage_parallel(records, session, workers):
             results.write(outcome)
             counts.add(outcome)
             if isinstance(outcome, ErrorRecord):
-                click.echo(f"triage: {outcome.error}", err=True)
+                for error in outcome.error.all:  # every problem of the case, to fix in one round
+                    click.echo(f"triage: {error}", err=True)
     click.echo(f"triage: {counts.triaged} triaged, {counts.invalid} invalid", err=True)
     sys.exit(EXIT_INVALID_CASES if counts.invalid else EXIT_OK)

@@ -20,14 +20,13 @@ from starlette.routing import Route
 from ..casefiles import MAX_JSON_DEPTH, _json_depth_ok, _no_duplicate_keys
 from ..errors import CaseError
 from ..results import ErrorRecord
-from ..vocabulary import MUSCLES, Disposition
+from ..vocabulary import Disposition
 from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
 #: At most this many cases in one request.
 MAX_CASES = 1000
 _JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
-WHY_NOT = (*MUSCLES, *(d.value for d in Disposition))
 
 
 class BadRequest(Exception):
@@ -157,8 +156,9 @@ async def audit(request: Request) -> Response:
     kb = kb_of(request)
     why_not = request.query_params.get("why_not") or None
     try:
-        if why_not is not None and why_not not in WHY_NOT:
-            raise BadRequest(422, f"why_not must be one of {', '.join(WHY_NOT)}", field="why_not",
+        targets = (*kb.kb.vocabulary.muscles, *(d.value for d in Disposition))
+        if why_not is not None and why_not not in targets:
+            raise BadRequest(422, f"why_not must be one of {', '.join(targets)}", field="why_not",
                              value=why_not[:200])
         cases, is_list = _cases(await read_json(request))
     except BadRequest as exc:
@@ -183,4 +183,5 @@ async def audit(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(kb_of(request).version))
+    kb = kb_of(request)
+    return JSONResponse(openapi_document(kb.version, kb.kb.vocabulary))

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import __version__
 from ..schema import schemas
+from ..vocabulary import Vocabulary
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -20,10 +21,10 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def openapi_document(kb_version: str) -> dict[str, Any]:
+def openapi_document(kb_version: str, vocabulary: Vocabulary) -> dict[str, Any]:
     """The OpenAPI document of the JSON API (``kb_version`` names the knowledge base served)."""
     components = {name.capitalize(): {k: v for k, v in schema.items() if k != "$schema"}
-                  for name, schema in schemas().items()}
+                  for name, schema in schemas(vocabulary).items()}
     components["Error"] = {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["status", "message"], "properties": {

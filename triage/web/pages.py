@@ -274,7 +274,7 @@ def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
 
     audits: list[CaseAudit] = []
     errors: list[ErrorRecord] = []
-    for n, record in enumerate(read_cases("-", fmt, stdin=io.StringIO(text)), start=1):
+    for n, record in enumerate(read_cases("-", kb.kb.vocabulary, fmt, stdin=io.StringIO(text)), start=1):
         if n > MAX_AUDIT_CASES:
             raise TriageError(f"more than {MAX_AUDIT_CASES:,} cases; audit them in parts")
         if isinstance(record, ErrorRecord):

@@ -14,6 +14,8 @@ from .audit import audit_command
 from .common import TriageGroup
 from .rules import rules_group
 from .run import run_command
+from .schema import schema_command
+from .serve import serve_command
 
 
 @click.group(cls=TriageGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,3 +31,5 @@ main.add_command(run_command)
 main.add_command(ask_command)
 main.add_command(audit_command)
 main.add_command(rules_group)
+main.add_command(schema_command)
+main.add_command(serve_command)

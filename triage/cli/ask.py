@@ -130,15 +130,13 @@ def _save_incomplete(save: Path | None, questionnaire: Any) -> None:
 
 
 def _incomplete_note(questionnaire: Any, why: str = "interrupted") -> list[str]:
-    left = ", ".join(q.id for q in questionnaire.unanswered()) or "none"
-    return [f"INCOMPLETE: triage ask was {why} before every question was answered.",
-            f"Not answered: {left}."]
+    from ..api import incomplete_note
+
+    return incomplete_note(questionnaire, why)
 
 
 def _save(path: Path, case: dict[str, Any], note: list[str]) -> None:
     """Write ``case`` as a YAML case file, with ``note`` as a comment header."""
-    import yaml
+    from ..api import answers_yaml
 
-    header = "".join(f"# {line}\n" for line in note)
-    body = yaml.safe_dump(case, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    path.write_text(header + body, encoding="utf-8")
+    path.write_text(answers_yaml(case, note), encoding="utf-8")

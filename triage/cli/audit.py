@@ -31,9 +31,10 @@ def _complete_why_not(ctx: click.Context, param: click.Parameter, incomplete: st
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
 @click.option("--id", "case_id", default=None, metavar="ID",
               help="Audit only the case with this id (default: every case of the files).")
-@click.option("--format", "-f", "output_format", type=click.Choice(("text", "json", "dot")),
+@click.option("--format", "-f", "output_format", type=click.Choice(("text", "json", "dot", "html")),
               default="text", show_default=True,
-              help="text for people, json for tools, dot for a Graphviz graph (render with dot -Tsvg).")
+              help="text for people, json for tools, dot for a Graphviz graph (render with dot -Tsvg), "
+                   "html for one self-contained page (graph drawn when Graphviz is installed).")
 @click.option("--why-not", "why_not", multiple=True, metavar="MUSCLE|DISPOSITION",
               shell_complete=_complete_why_not,
               help="Also explain why this muscle or disposition was (not) concluded; repeat for "
@@ -62,7 +63,7 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
 
     session = load_session(rules_dir)
     audits = []
-    invalid = 0
+    errors = []
     # The other ids, to suggest a near miss for --id (the first _IDS_KEPT: memory stays flat).
     seen: list[str] = []
     for record in read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning):
@@ -71,7 +72,7 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
                 seen.append(record.id)
             continue
         if isinstance(record, ErrorRecord):
-            invalid += 1
+            errors.append(record)
             for error in record.error.all:
                 click.echo(f"triage: {error}", err=True)
             continue
@@ -79,15 +80,20 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
             # A newline in an id would forge a line of the audit: the id is shown escaped.
             record = dataclasses.replace(record, id=printable(record.id))
         audits.append(audit_case(session, record, why_not))
-    if case_id is not None and not audits and not invalid:
+    if case_id is not None and not audits and not errors:
         hint = did_you_mean(case_id, seen)
         click.echo(f"triage: no case with id {case_id!r} in {', '.join(files)}"
                    + (f"; did you mean {hint!r}?" if hint else ""), err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    render = {"text": render_text, "json": render_json, "dot": render_dot}[output_format]
-    text = render(audits)
+    if output_format == "html":
+        from ..audit_html import render_html
+
+        text = render_html(audits, errors)
+    else:
+        render = {"text": render_text, "json": render_json, "dot": render_dot}[output_format]
+        text = render(audits)
     if output_format == "text":
         # Case ids are shown as they were given: escape what could drive the terminal.
         text = printable(text, keep="\n")
     click.echo(text, nl=False)
-    sys.exit(EXIT_INVALID_CASES if invalid else EXIT_OK)
+    sys.exit(EXIT_INVALID_CASES if errors else EXIT_OK)

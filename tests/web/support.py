@@ -1,0 +1,61 @@
+"""Shared by the web tests: answers as a browser submits them, and running the real server."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+#: Form answers (question id -> submitted values) of a person with a tight piriformis.
+SELF_CARE_FORM: dict[str, Any] = {
+    "emergency_signs": [], "warning_signs": [], "conditions": [],
+    "pain_sites": ["buttock", "back_of_thigh"], "pain_below_knee": [], "age": "40",
+    "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
+    "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
+    "lower_back_curve": "normal", "can_touch_toes": "true",
+}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(*options: str) -> Iterator[tuple[str, list[str]]]:
+    """Run ``triage serve`` on a free port; yields its URL and, once stopped, its output lines."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--port", str(port), *options],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    output: list[str] = []
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                pytest.fail(f"triage serve exited: {server.stdout.read() if server.stdout else ''}")
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("triage serve did not answer /healthz within 30 s")
+        yield base, output
+    finally:
+        server.terminate()
+        try:
+            out, _ = server.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out, _ = server.communicate()
+        output += out.splitlines()

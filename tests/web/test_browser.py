@@ -1,0 +1,211 @@
+"""End to end in a real headless Chromium (Debian's chromium and chromium-driver) via Selenium.
+
+Screenshots are saved under $TRIAGE_SCREENSHOTS if set, else a pytest
+temporary folder (its path is printed with -s). The tests skip, saying why,
+only when Chromium or its driver is not installed; CI installs both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web.support import SELF_CARE_FORM
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)")
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror="document.title=\'pwned\'">'
+SELF_CARE = SELF_CARE_FORM
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("TRIAGE_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots in {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    browser.set_page_load_timeout(60)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture()
+def page(driver: Any, live_server: str) -> Any:
+    driver.set_window_size(1280, 1000)
+    driver.get(live_server + "/")
+    return driver
+
+
+def submit(driver: Any, press: Any) -> None:
+    """Submit with ``press()`` (a click or a key) and wait for the next page to replace this one."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    press()
+    # Mid-navigation, Chromium may answer "node does not belong to the document": ask again.
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(staleness_of(old))
+
+
+def current(driver: Any) -> str | None:
+    from selenium.webdriver.common.by import By
+
+    found = driver.find_elements(By.CSS_SELECTOR, 'input[type=hidden][name="current"]')
+    return found[0].get_attribute("value") if found else None
+
+
+def choose(driver: Any, value: Any) -> None:
+    """Answer the question on screen the way a person does: click the labels, type the number."""
+    from selenium.webdriver.common.by import By
+
+    values = value if isinstance(value, list) else [value]
+    number = driver.find_elements(By.ID, "number-answer")
+    if number:
+        number[0].clear()
+        number[0].send_keys(values[0])
+    else:
+        for wanted in values:
+            control = driver.find_element(By.CSS_SELECTOR, f'input[name="answer"][value="{wanted}"]')
+            label = driver.find_element(By.CSS_SELECTOR, f'label[for="{control.get_attribute("id")}"]')
+            label.click()  # the visible text is the control's label
+            assert control.is_selected()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, 'button[value="next"]').click)
+
+
+def answer_all(driver: Any, answers: dict[str, Any]) -> list[str]:
+    asked = []
+    while (ident := current(driver)) is not None:
+        asked.append(ident)
+        choose(driver, answers[ident])
+        assert len(asked) < 30
+    return asked
+
+
+def test_full_questionnaire_to_a_self_care_result_with_technique_cards(page: Any, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    page.save_screenshot(str(shots / "01-first-question.png"))
+    asked = answer_all(page, SELF_CARE)
+    assert asked[0] == "emergency_signs"
+    banner = page.find_element(By.CSS_SELECTOR, ".banner")
+    assert "d-self_care" in banner.get_attribute("class")
+    assert banner.text.startswith("Self-care should help")
+    cards = page.find_elements(By.CSS_SELECTOR, "article.card")
+    assert len(cards) >= 2 and all(card.is_displayed() for card in cards)
+    assert "Hold:" in cards[0].text
+    how = page.find_element(By.CSS_SELECTOR, "details.how")
+    assert how.get_attribute("open") is None  # folded away until asked for
+    page.save_screenshot(str(shots / "02-self-care-result.png"))
+    page.find_element(By.CSS_SELECTOR, "details.how summary").click()
+    assert "piriformis" in how.text.lower()
+
+
+def test_an_emergency_sign_on_the_first_screen_ends_at_the_emergency_page(page: Any, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    choose(page, ["saddle_numbness"])
+    banner = page.find_element(By.CSS_SELECTOR, ".banner")
+    assert "d-emergency" in banner.get_attribute("class")
+    assert "Get emergency help now" in banner.text
+    assert current(page) is None
+    page.save_screenshot(str(shots / "03-emergency.png"))
+
+
+def test_back_returns_to_the_previous_answers(page: Any, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    choose(page, [])
+    choose(page, ["fever", "night_pain"])
+    assert current(page) == "conditions"
+    submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="back"]').click)
+    assert current(page) == "warning_signs"
+    ticked = [c.get_attribute("value") for c in page.find_elements(By.CSS_SELECTOR, 'input[name="answer"]')
+              if c.is_selected()]
+    assert ticked == ["fever", "night_pain"]
+    page.save_screenshot(str(shots / "04-back.png"))
+
+
+def test_keyboard_alone_answers_a_question(page: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    first = page.find_element(By.CSS_SELECTOR, 'input[name="answer"]')
+    first.send_keys(Keys.SPACE)  # tick with the space bar
+    submit(page, lambda: first.send_keys(Keys.ENTER))  # Enter submits (Next is the form's first button)
+    assert current(page) is None  # saddle numbness: straight to the emergency page
+
+
+def test_a_phone_sized_window_fits_without_sideways_scrolling(page: Any, live_server: str, shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    page.set_window_size(390, 844)
+    page.get(live_server + "/")
+    for ident in ("emergency_signs", "warning_signs", "conditions"):
+        assert current(page) == ident
+        assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        choose(page, SELF_CARE[ident])
+    page.save_screenshot(str(shots / "05-phone-question.png"))
+    answer_all(page, SELF_CARE)
+    assert page.find_element(By.CSS_SELECTOR, ".banner").is_displayed()
+    assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    page.save_screenshot(str(shots / "06-phone-result.png"))
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
+def test_the_audit_page_shows_the_graph_and_hostile_ids_as_text(page: Any, live_server: str,
+                                                                  shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    page.get(live_server + "/audit")
+    title = page.title
+    case = json.dumps([{"id": HOSTILE, "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],
+                        "red_flags": [], "conditions": []}])
+    page.find_element(By.ID, "cases").send_keys(case)
+    submit(page, page.find_element(By.CSS_SELECTOR, "form.audit button").click)
+    graph = page.find_element(By.ID, "graph")
+    assert page.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", graph)
+    assert HOSTILE in page.find_element(By.CSS_SELECTOR, "section.case h2").text  # shown as text
+    assert page.title == title  # the onerror handler never ran
+    assert not page.find_elements(By.CSS_SELECTOR, "section.case script, section.case img")
+    page.execute_script("arguments[0].scrollIntoView()", graph)
+    page.save_screenshot(str(shots / "07-audit.png"))
+
+
+def test_a_hostile_answer_shows_as_text_and_never_runs(page: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    title = page.title
+    box = page.find_element(By.CSS_SELECTOR, 'input[name="answer"]')
+    page.execute_script("arguments[0].value = arguments[1]; arguments[0].checked = true;", box, HOSTILE)
+    submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="next"]').click)
+    error = page.find_element(By.CSS_SELECTOR, ".error")
+    assert "<script>" in error.text
+    assert page.title == title
+    assert not page.find_elements(By.CSS_SELECTOR, ".error script, .error img")

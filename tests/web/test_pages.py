@@ -1,0 +1,161 @@
+"""The web questionnaire without JavaScript: plain form posts carrying the state in the page."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+from web.support import SELF_CARE_FORM
+
+from triage.api import TriageKB
+
+SELF_CARE = SELF_CARE_FORM
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def hidden(page: str) -> dict[str, str]:
+    """The page's hidden state fields."""
+    return {name: html.unescape(value) for name, value in
+            re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)}
+
+
+def answer(client: TestClient, page: str, value: Any, action: str = "next") -> Any:
+    return client.post("/question", data={**hidden(page), "action": action, "answer": value})
+
+
+def walk(client: TestClient, answers: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Answer every question asked from ``answers``; the last response and the ids asked."""
+    response = client.get("/")
+    asked = []
+    while "current" in hidden(response.text):
+        current = hidden(response.text)["current"]
+        asked.append(current)
+        response = answer(client, response.text, answers[current])
+        assert response.status_code == 200, response.text
+    return response, asked
+
+
+def test_the_whole_questionnaire_ends_at_self_care_with_technique_cards(client: TestClient) -> None:
+    page, asked = walk(client, SELF_CARE)
+    assert asked[:3] == ["emergency_signs", "warning_signs", "conditions"]  # warning signs first
+    assert 'class="banner d-self_care"' in page.text
+    assert page.text.count('<article class="card">') >= 2
+    assert "Hold:" in page.text and "Cautions" in page.text
+    assert "<details class=\"how\">" in page.text and "Likely tight muscle: piriformis" in page.text
+
+
+def test_the_page_follows_the_library_questionnaire(client: TestClient, kb: Any) -> None:
+    """Same questions, same order, same result as kb.next_question (no second copy of the logic)."""
+    page, asked = walk(client, SELF_CARE)
+    answers = json.loads(hidden(page.text)["answers"])
+    step = TriageKB(kb).next_question(answers)
+    assert step["asked"] == asked and "result" in step
+    assert step["result"]["headline"] in html.unescape(page.text)
+
+
+def test_an_emergency_sign_on_the_first_screen_ends_at_the_emergency_page(client: TestClient) -> None:
+    page = answer(client, client.get("/").text, ["saddle_numbness"])
+    assert 'class="banner d-emergency"' in page.text and "Get emergency help now" in page.text
+    assert "current" not in hidden(page.text)
+
+
+def test_back_returns_to_the_previous_question_with_its_answers(client: TestClient) -> None:
+    first = client.get("/")
+    second = answer(client, first.text, [])
+    third = answer(client, second.text, ["fever", "night_pain"])
+    assert hidden(third.text)["current"] == "conditions"
+    back = answer(client, third.text, [], action="back")
+    assert hidden(back.text)["current"] == "warning_signs"
+    assert re.findall(r'value="(\w+)" id="choice-\d+" checked', back.text) == ["fever", "night_pain"]
+    again = answer(client, back.text, ["fever"])
+    assert json.loads(hidden(again.text)["answers"])["warning_signs"] == ["fever"]
+
+
+def test_a_missing_required_answer_is_asked_again_with_a_message(client: TestClient) -> None:
+    page = client.get("/")
+    for _ in range(3):
+        page = answer(client, page.text, [])
+    assert hidden(page.text)["current"] == "pain_sites"
+    again = client.post("/question", data={**hidden(page.text), "action": "next"})
+    assert again.status_code == 422
+    assert hidden(again.text)["current"] == "pain_sites" and 'role="alert"' in again.text
+
+
+def test_unknown_is_offered_where_the_terminal_allows_an_empty_answer(client: TestClient) -> None:
+    page = client.get("/")
+    for key in ("emergency_signs", "warning_signs", "conditions", "pain_sites", "pain_below_knee"):
+        page = answer(client, page.text, SELF_CARE[key])
+    assert hidden(page.text)["current"] == "age"
+    assert "Leave it empty if you don't know" in page.text
+    after = answer(client, page.text, "")
+    assert json.loads(hidden(after.text)["answers"])["age"] is None
+    page = after
+    while (current := hidden(page.text).get("current")) not in (None, "course"):
+        # "I don't know" where the page offers it (choices), else an empty number.
+        page = answer(client, page.text, "unknown" if 'id="choice-unknown"' in page.text else "")
+        assert hidden(page.text).get("current") != current, f"{current} did not take its unknown answer"
+    assert 'id="choice-unknown"' in page.text and "I don't know" in page.text
+
+
+def test_every_choice_is_a_labelled_control(client: TestClient) -> None:
+    page = client.get("/").text
+    ids = re.findall(r'<input type="checkbox" name="answer" value="\w+" id="([\w-]+)"', page)
+    assert ids and all(f'<label for="{i}">' in page for i in ids)
+
+
+def test_downloads_give_the_ask_save_yaml_and_the_result_json(client: TestClient) -> None:
+    page, _ = walk(client, SELF_CARE)
+    state = {"answers": hidden(page.text)["answers"]}
+    answers = client.post("/download/answers", data=state)
+    assert answers.headers["content-disposition"].startswith("attachment")
+    assert answers.text.startswith("# Answers from triage ask (sha256:")
+    saved = yaml.safe_load(answers.text)
+    assert saved["pain_sites"] == ["buttock", "back_of_thigh"] and saved["red_flags"] == []
+    result = client.post("/download/result", data=state)
+    assert json.loads(result.text)["disposition"] == "self_care"
+    unfinished = client.post("/download/result", data={"answers": "{}"})
+    assert unfinished.status_code == 400
+
+
+def test_hostile_answers_are_refused_and_shown_escaped(client: TestClient) -> None:
+    page = client.get("/")
+    response = answer(client, page.text, [HOSTILE])
+    assert response.status_code == 422
+    assert "<script>alert" not in response.text and "&lt;script&gt;" in response.text
+
+
+@pytest.mark.parametrize("data", [
+    {"answers": "not json", "current": "emergency_signs"},
+    {"answers": "[]", "current": "emergency_signs"},
+    {"answers": json.dumps({"emergency_signs": "x"}), "current": "warning_signs"},
+    {"answers": "{}", "current": "no_such_question"},
+])
+def test_damaged_page_state_is_a_400_page_not_a_crash(client: TestClient, data: dict[str, str]) -> None:
+    response = client.post("/question", data=data)
+    assert response.status_code == 400 and "start again" in response.text
+
+
+def test_pages_take_forms_only(client: TestClient) -> None:
+    assert client.post("/question", json={"answers": {}}).status_code == 415
+
+
+def test_audit_page_shows_each_case_escaped_and_the_graph(client: TestClient) -> None:
+    cases = yaml.safe_dump([{"id": HOSTILE, "pain_sites": ["buttock"], "triggers": ["tennis_serve"],
+                             "red_flags": [], "conditions": []}])
+    response = client.post("/audit", files={"file": ("cases.yaml", cases.encode())}, data={"format": "auto"})
+    assert response.status_code == 200
+    assert "<script>alert" not in response.text and "&lt;script&gt;" in response.text
+    assert "Rules that fired" in response.text
+    assert 'id="graph" src="data:image/svg+xml;base64,' in response.text or "Graphviz" in response.text
+
+
+def test_audit_page_says_what_is_wrong_with_a_bad_file(client: TestClient) -> None:
+    response = client.post("/audit", data={"cases": "- {id: a, pain_sites: [", "format": "yaml"})
+    assert response.status_code == 422 and 'class="error"' in response.text
+    empty = client.post("/audit", data={"cases": ""})
+    assert empty.status_code == 422 and "Paste a case file" in empty.text

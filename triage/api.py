@@ -1,0 +1,286 @@
+"""The Python API: triage from a notebook or another program, in plain dicts.
+
+``kb = triage.load()`` loads the knowledge base once; then
+
+* ``kb.triage(case)`` -> the contract's result (raises :class:`~triage.errors.CaseError`);
+* ``kb.triage_many(cases)`` -> results streamed in input order, error records in place;
+* ``kb.next_question(answers)`` -> ``{"question": ...}`` or ``{"result": ...}``: the
+  questionnaire of ``triage ask``, driven by its own state machine
+  (:class:`~triage.questionnaire.Questionnaire`), never a copy of its logic;
+* ``kb.questions()``, ``kb.audit(case)``, ``kb.knowledge_base()``.
+
+Everything goes in and comes out as JSON-ready data (dicts, lists, strings,
+numbers), so the web server (``triage serve``) is a thin layer over this
+module. A :class:`TriageKB` may be shared between threads: each thread gets
+its own engine (experta's engine is not thread-safe), all on one loaded
+knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .audit import CaseAudit, audit_case
+from .case import Case, parse_case
+from .errors import CaseError, Location
+from .knowledge import KnowledgeBase, load_knowledge_base
+from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, why_lines
+from .questions import Question
+from .results import ErrorRecord
+from .session import TriageSession
+
+#: The case id given to a questionnaire's answers (as ``triage ask`` does).
+QUESTIONNAIRE_ID = "ask"
+
+
+class TriageKB:
+    """One loaded knowledge base, ready to triage, question and audit."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._local = threading.local()
+
+    @property
+    def version(self) -> str:
+        """The knowledge base's version hash (``kb_version`` in every result)."""
+        return self.kb.version
+
+    @property
+    def session(self) -> TriageSession:
+        """This thread's engine session on the knowledge base (built on first use)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = TriageSession(self.kb)
+        return session
+
+    # -- triage -------------------------------------------------------------------
+    def parse(self, case: object, default_id: str = "case#1") -> Case:
+        """Validate a case mapping; raises :class:`CaseError` (field, value, allowed).
+
+        A float NaN counts as a missing answer: it is how pandas marks an
+        empty cell, and no field ever takes NaN as a value.
+        """
+        if isinstance(case, Mapping):
+            case = {k: v for k, v in case.items() if not (isinstance(v, float) and math.isnan(v))}
+        return parse_case(case, default_id, self.kb.vocabulary)
+
+    def triage(self, case: object, default_id: str = "case#1") -> dict[str, Any]:
+        """Triage one case (a mapping in the contract's shape) and return the result dict.
+
+        Invalid input raises :class:`~triage.errors.CaseError`: ``exc.location.field``
+        names the field, ``exc.value`` the bad value, ``exc.allowed`` what is allowed.
+        """
+        return self.session.triage(self.parse(case, default_id)).to_dict()
+
+    def triage_many(self, cases: Iterable[object], first: int = 1) -> Iterator[dict[str, Any]]:
+        """Triage ``cases`` lazily, in input order; an invalid case yields its error record.
+
+        Cases without an id are called ``case#n``, n counting from ``first``.
+        """
+        for n, raw in enumerate(cases, start=first):
+            default_id = f"case#{n}"
+            try:
+                case = self.parse(raw, default_id)
+            except CaseError as exc:
+                yield ErrorRecord(exc.location.case or default_id, exc).to_dict()
+                continue
+            yield self.session.triage(case).to_dict()
+
+    def audit(self, case: object, why_not: str | None = None, default_id: str = "case#1") -> dict[str, Any]:
+        """Explain one case: the rules that fired (facts, sources), HOW, and WHY NOT if asked."""
+        return self.audit_report(case, why_not, default_id).to_dict()
+
+    def audit_report(self, case: object, why_not: str | None = None,
+                     default_id: str = "case#1") -> CaseAudit:
+        """The audit as :class:`~triage.audit.CaseAudit` (for the text, dot and HTML renderers)."""
+        return audit_case(self.session, self.parse(case, default_id), why_not)
+
+    # -- the knowledge base as data -------------------------------------------------
+    def questions(self) -> list[dict[str, Any]]:
+        """Every question of the knowledge base, in the order they are considered."""
+        return [question_data(q) for q in self.kb.questions]
+
+    def knowledge_base(self) -> dict[str, Any]:
+        """The version, every rule (id, description, sources) and the sources cited."""
+        return {
+            "version": self.kb.version,
+            "rules": [{"id": r.id, "description": r.description, "sources": list(r.sources),
+                       "conclusion": r.conclusion.describe()} for r in self.kb.rules],
+            "sources": {key: _source_data(source) for key, source in self.kb.sources.items()},
+        }
+
+    # -- the questionnaire ------------------------------------------------------------
+    def questionnaire(self, answers: Mapping[str, Any],
+                      case_id: str = QUESTIONNAIRE_ID) -> Questionnaire:
+        """The questionnaire state after ``answers`` (question id -> answer).
+
+        The answers are given to :class:`Questionnaire` one by one, in the
+        order it asks for them, so which questions come, which are skipped and
+        when an emergency stops it is decided by the state machine alone.
+        Answers to questions it never asks are ignored. Answers are JSON
+        values: a list of choice values (``many``), one value or ``null``
+        (``one``), a whole number or ``null`` (``number``), ``true``/``false``
+        or ``null`` (``yes_no``); ``null`` means "don't know" where allowed.
+        Raises :class:`CaseError` naming the question, the value and what is allowed.
+        """
+        if not isinstance(answers, Mapping):
+            raise CaseError("the answers must be a mapping of question ids to answers",
+                            Location(case=case_id), value=type(answers).__name__,
+                            allowed="an object such as {\"emergency_signs\": []}")
+        known = {q.id for q in self.kb.questions}
+        for key in answers:
+            if key not in known:
+                raise CaseError(f"unknown question {key!r}", Location(case=case_id, field=str(key)),
+                                value=str(key)[:200], allowed="one of: " + ", ".join(sorted(known)))
+        state = Questionnaire(self.session, case_id)
+        while state.current is not None and state.current.id in answers:
+            question = state.current
+            text = answer_text(question, answers[question.id], case_id)
+            reply = state.respond(text)
+            if not reply.accepted:  # answer_text checked the answer; this cannot happen
+                raise CaseError(" ".join(reply.lines), Location(case=case_id, field=question.id),
+                                value=answers[question.id])
+        return state
+
+    def next_question(self, answers: Mapping[str, Any],
+                      case_id: str = QUESTIONNAIRE_ID) -> dict[str, Any]:
+        """``{"question": {...}}`` (the next question as data) or ``{"result": {...}}``.
+
+        Both also carry ``asked`` (question ids in the order answered),
+        ``skipped`` (question id, reason, detail) and ``case`` (the answers in
+        the contract's shape); a result carries ``emergency`` (true when an
+        emergency sign stopped the questions early).
+        """
+        state = self.questionnaire(answers, case_id)
+        out: dict[str, Any] = {}
+        if state.current is not None:
+            out["question"] = question_data(state.current, state)
+        else:
+            out["result"] = state.result().to_dict()
+            out["emergency"] = state.emergency
+        out["asked"] = list(state.asked)
+        out["skipped"] = [{"id": s.question.id, "text": s.question.text, "reason": s.reason,
+                           "detail": s.detail}
+                          for s in state.skipped]
+        out["case"] = state.case_dict()
+        return out
+
+
+def load(rules_dir: Path | str | None = None) -> TriageKB:
+    """Load the knowledge base (default: the bundled ``rules/``) for the Python API.
+
+    Raises :class:`~triage.errors.KnowledgeBaseError` listing every problem.
+    """
+    return TriageKB(load_knowledge_base(rules_dir))
+
+
+def question_data(question: Question, state: Questionnaire | None = None) -> dict[str, Any]:
+    """A question as data: id, field, kind, text, help, choices and what it accepts.
+
+    With the questionnaire ``state``, also its number among the questions
+    asked and ``why``: the rules that could still use the answer, in words.
+    """
+    data: dict[str, Any] = {
+        "id": question.id,
+        "field": question.field,
+        "kind": question.answer,
+        "text": question.text,
+        "help": question.help,
+        "choices": [{"value": c.value, "label": c.label} for c in question.choices],
+        "required": question.required,
+        "may_be_empty": question.may_be_empty,
+        "unknown_allowed": question.answer != "many" and not question.required,
+    }
+    if question.answer == "number":
+        data["minimum"] = question.spec.minimum
+        data["maximum"] = question.spec.maximum
+    if state is not None:
+        data["number"] = state.position
+        data["why"] = [line.strip() for line in why_lines(question, state.kb, state.value_of)[1:]]
+    return data
+
+
+def answer_text(question: Question, value: Any, case_id: str = QUESTIONNAIRE_ID) -> str:
+    """A JSON answer to ``question`` as the line a person would type, checked strictly.
+
+    Only exact choice values are accepted (no abbreviations or numbers, which
+    only make sense on a terminal); raises :class:`CaseError` otherwise.
+    """
+    values = [c.value for c in question.choices]
+    if question.answer == "many":
+        allowed = "a list of: " + ", ".join(map(str, values))
+        ok = value is None or (isinstance(value, list) and all(
+            isinstance(v, str) and v in values for v in value))
+        text = ",".join(value) if ok and value else ""
+    elif question.answer == "number":
+        allowed = question.spec.allowed()
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
+        text = "" if value is None else str(value) if ok else ""
+    elif question.answer == "yes_no":
+        allowed = "true or false"
+        ok = value is None or isinstance(value, bool)
+        text = "" if value is None else ("yes" if value else "no")
+    else:
+        allowed = "one of: " + ", ".join(map(str, values))
+        ok = value is None or (isinstance(value, str) and value in values)
+        text = value if ok and value is not None else ""
+    if question.answer != "many" and not question.required:
+        allowed += ", or null for don't know"
+    where = Location(case=case_id, field=question.id)
+    shown = value if isinstance(value, (str, int, float, bool, list)) or value is None else str(value)
+    if isinstance(shown, str):
+        shown = shown[:200]
+    if not ok:
+        raise CaseError(f"{_short(value)} is not an answer to {question.id!r}. Allowed: {allowed}.",
+                        where, value=shown, allowed=allowed)
+    try:
+        parse_answer(question, text)
+    except InvalidAnswer as exc:
+        message = str(exc)
+        raise CaseError(message[:1].upper() + message[1:], where, value=shown, allowed=allowed) from None
+    return text
+
+
+def answers_yaml(case: Mapping[str, Any], note: Sequence[str]) -> str:
+    """A questionnaire's answers as a YAML case file, ``note`` as a comment header.
+
+    The format of ``triage ask --save`` (which uses this function) and of the
+    web questionnaire's "download your answers".
+    """
+    header = "".join(f"# {line}\n" for line in note)
+    body = yaml.safe_dump(dict(case), sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return header + body
+
+
+def incomplete_note(state: Questionnaire, why: str = "interrupted") -> list[str]:
+    """The header of an answers file saved before every question was answered."""
+    left = ", ".join(q.id for q in state.unanswered()) or "none"
+    return [f"INCOMPLETE: triage ask was {why} before every question was answered.",
+            f"Not answered: {left}."]
+
+
+def answers_file(state: Questionnaire) -> str:
+    """The YAML answers file of a finished questionnaire (stopped early by an emergency or not)."""
+    note = (incomplete_note(state, "stopped early for an emergency") if state.emergency
+            else [f"Answers from triage ask ({state.kb.version})."])
+    return answers_yaml(state.case_dict(), note)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _source_data(source: Any) -> dict[str, Any]:
+    return {key: value for key, value in vars(source).items()
+            if key != "location" and not key.startswith("_")}
+
+
+__all__ = ["QUESTIONNAIRE_ID", "TriageKB", "answer_text", "answers_file", "answers_yaml", "incomplete_note",
+           "load", "question_data"]

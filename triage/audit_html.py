@@ -1,0 +1,152 @@
+"""The audit as HTML: the web audit page's report and ``triage audit --format html``.
+
+:func:`audit_sections` renders the audits (:mod:`triage.audit`) as an HTML
+fragment, every value escaped; :func:`render_html` wraps it into one
+self-contained file (styles and the inference graph's SVG inline, a
+Content-Security-Policy that lets no script run) that a clinician can open
+or attach. The graph is :func:`triage.audit.render_dot`'s, drawn by
+Graphviz's ``dot`` when it is installed; without it the report says so.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from .audit import CaseAudit, render_dot
+from .results import ErrorRecord
+
+#: Shown instead of the graph when Graphviz is missing.
+GRAPHVIZ_MISSING = ("The inference graph is not drawn: Graphviz (the dot program) is not installed "
+                    "here. Install it (for example apt-get install graphviz) or run "
+                    "triage audit --format dot and render the file elsewhere.")
+#: Seconds ``dot`` may take before the graph is given up.
+DOT_TIMEOUT = 30
+
+STYLE = """
+body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a}
+h1,h2,h3{line-height:1.2}
+.case{border-top:2px solid #ccc;margin-top:2rem;padding-top:1rem}
+.disposition{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;font-weight:600}
+.d-emergency{background:#b00020;color:#fff}.d-urgent{background:#e65100;color:#fff}
+.d-see_doctor{background:#ffe082}.d-self_care{background:#c8e6c9}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
+code{font-size:.85em;word-break:break-all}
+.graph{overflow:auto;border:1px solid #ccc;padding:.5rem;background:#fff}
+.graph svg{max-width:100%;height:auto}
+.note{background:#fff8e1;border-left:4px solid #ffb300;padding:.5rem 1rem}
+.invalid{color:#b00020}
+"""
+
+
+def dot_to_svg(dot_text: str) -> str | None:
+    """The graph drawn as SVG by Graphviz, or None when ``dot`` is missing or fails."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return None
+    try:
+        done = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True,
+                              timeout=DOT_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0 or "<svg" not in done.stdout:
+        return None
+    # Drop the XML prolog and doctype: the SVG goes inside an HTML page.
+    return done.stdout[done.stdout.index("<svg"):]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value) if value else "none"
+    return "unknown" if value is None else str(value)
+
+
+def _facts(facts: dict[str, Any]) -> str:
+    return "; ".join(f"{escape(k)} = {escape(_text(v))}" for k, v in facts.items()) or "(nothing)"
+
+
+def audit_sections(audits: Iterable[CaseAudit], errors: Sequence[ErrorRecord] = ()) -> str:
+    """Every case's disposition, fired rules (facts, sources) and HOW, as escaped HTML."""
+    parts: list[str] = []
+    for audit in audits:
+        r = audit.result
+        muscles = ", ".join(f"{m.muscle.replace('_', ' ')} ({round(m.confidence * 100)}%)"
+                            for m in r.likely_muscles) or "none"
+        parts += [f'<section class="case"><h2>Case <code>{escape(r.id)}</code>: '
+                  f'<span class="disposition d-{escape(r.disposition.value)}">'
+                  f'{escape(r.disposition.value.replace("_", " "))}</span></h2>',
+                  f"<p>{escape(r.headline)}</p><p>Likely muscles: {escape(muscles)}</p>",
+                  "<h3>Rules that fired, in order</h3>"]
+        if audit.trace:
+            parts.append("<table><thead><tr><th>#</th><th>Rule</th><th>Matched facts</th>"
+                         "<th>Asserted</th><th>Sources</th></tr></thead><tbody>")
+            for step in audit.trace:
+                parts.append(
+                    f"<tr><td>{step.order}</td><td>{escape(step.description)}<br>"
+                    f"<code>{escape(step.rule)}</code> ({escape(step.where)})</td>"
+                    f"<td>{_facts(step.facts)}</td>"
+                    f"<td>{escape(', '.join(step.asserted) or '(nothing new)')}</td>"
+                    f"<td>{escape(', '.join(step.sources))}</td></tr>")
+            parts.append("</tbody></table>")
+        else:
+            parts.append("<p>No rule fired.</p>")
+        parts.append("<h3>How each conclusion was reached</h3><ul>")
+        for item in audit.how:
+            chains = "".join(f"<li><code>{escape(chain)}</code></li>" for chain in item.chains())
+            note = f"<p>{escape(item.note)}</p>" if item.note else ""
+            parts.append(f"<li>{escape(item.conclusion)}{note}<ul>{chains}</ul></li>")
+        parts.append("</ul></section>")
+    if errors:
+        parts.append('<section class="case"><h2>Invalid cases</h2><ul class="invalid">')
+        parts += [f"<li><code>{escape(e.id)}</code>: {escape(str(e.error))}</li>" for e in errors]
+        parts.append("</ul></section>")
+    return "\n".join(parts)
+
+
+def graph_section(svg: str | None) -> str:
+    """The inference graph inline, or the note saying why it is missing."""
+    if svg is None:
+        return f'<p class="note">{escape(GRAPHVIZ_MISSING)}</p>'
+    return f'<div class="graph">{_without_scripts(svg)}</div>'
+
+
+def _without_scripts(svg: str) -> str:
+    """Graphviz escapes every label; this is a second lock should a label ever get through."""
+    return re.sub(r"<\s*(script|foreignObject)\b.*?<\s*/\s*\1\s*>", "", svg, flags=re.I | re.S)
+
+
+def render_html(audits: Sequence[CaseAudit], errors: Sequence[ErrorRecord] = ()) -> str:
+    """One self-contained HTML report: styles and the graph's SVG inline, no script."""
+    svg = dot_to_svg(render_dot(audits)) if audits else None
+    count = f"{len(audits)} case{'s' if len(audits) != 1 else ''} audited"
+    if errors:
+        count += f", {len(errors)} invalid"
+    return "\n".join([
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">",
+        "<title>triage audit</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<h1>triage audit</h1>",
+        f"<p>{escape(count)}. Knowledge base "
+        f"<code>{escape(audits[0].result.kb_version if audits else '')}</code>.</p>",
+        "<h2>Inference graph</h2>",
+        graph_section(svg) if audits else "",
+        audit_sections(audits, errors),
+        "<p><small>Not a diagnosis. When in doubt, see a doctor.</small></p>",
+        "</body></html>",
+        "",
+    ])
+
+
+__all__ = ["DOT_TIMEOUT", "GRAPHVIZ_MISSING", "STYLE", "audit_sections", "dot_to_svg", "graph_section",
+           "render_html"]

@@ -1,0 +1,187 @@
+"""The JSON API (``/api/v1/...`` and ``/openapi.json``): the Python API over HTTP.
+
+Errors are JSON, ``{"error": {"status", "message", ...}}``: 400 for a body
+that is not JSON, 413 for one over 1 MB or a list of more than 1,000 cases,
+415 for a body that is not ``application/json``, 422 for JSON that is not a
+case (the field, the value and what is allowed are named). The engine runs in
+a thread pool, so a long batch never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+# The case-file reader's JSON rules: no repeated keys, bounded nesting.
+from ..casefiles import MAX_JSON_DEPTH, _json_depth_ok, _no_duplicate_keys
+from ..errors import CaseError
+from ..results import ErrorRecord
+from ..vocabulary import Disposition
+from .engine import engine_of, kb_of
+from .openapi import openapi_document
+
+#: At most this many cases in one request.
+MAX_CASES = 1000
+_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+class BadRequest(Exception):
+    """A request the API refuses; becomes the JSON error with ``status``."""
+
+    def __init__(self, status: int, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+def routes() -> list[Route]:
+    """The API's routes."""
+    return [
+        Route("/api/v1/triage", triage, methods=["POST"]),
+        Route("/api/v1/next", next_question, methods=["POST"]),
+        Route("/api/v1/questions", questions, methods=["GET"]),
+        Route("/api/v1/knowledge-base", knowledge_base, methods=["GET"]),
+        Route("/api/v1/audit", audit, methods=["POST"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+
+
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON, or :class:`BadRequest` (415 or 400) saying what is wrong."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise BadRequest(415, f"the body must be JSON sent as Content-Type: application/json, "
+                              f"not {kind or 'nothing'}")
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(400, f"the body is not UTF-8 (byte {exc.start} cannot be decoded)") from None
+    if not _json_depth_ok(text):
+        raise BadRequest(400, f"the body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                              f"column {exc.colno}") from None
+    except ValueError as exc:
+        raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _cases(body: Any) -> tuple[list[Any], bool]:
+    """The cases of a body (one object or a list) and whether it was a list."""
+    if isinstance(body, dict):
+        return [body], False
+    if isinstance(body, list):
+        if len(body) > MAX_CASES:
+            raise BadRequest(413, f"{len(body):,} cases in one request; at most {MAX_CASES:,} "
+                                  "are accepted (send several requests)")
+        return body, True
+    kind = _JSON_KINDS.get(type(body), "value")
+    raise BadRequest(422, f"the body must be a case object or a list of case objects, not a {kind}")
+
+
+def _error(exc: BadRequest) -> JSONResponse:
+    return JSONResponse({"error": {"status": exc.status, "message": exc.message, **exc.details}},
+                        status_code=exc.status)
+
+
+def _case_error(exc: CaseError, case_id: str | None = None) -> JSONResponse:
+    """422 for one invalid case or answer: the error record, plus what is allowed."""
+    record = ErrorRecord(case_id or exc.location.case or "", exc).to_dict()
+    record["error"]["allowed"] = exc.allowed
+    return JSONResponse({"error": {"status": 422, **record["error"]}, "id": record["id"]},
+                        status_code=422)
+
+
+async def triage(request: Request) -> Response:
+    """One case -> its result; a list -> results in order, error records in place."""
+    kb = kb_of(request)
+    try:
+        cases, is_list = _cases(await read_json(request))
+    except BadRequest as exc:
+        return _error(exc)
+    if not is_list:
+        try:
+            result = await engine_of(request).run(kb.triage, cases[0])
+        except CaseError as exc:
+            return _case_error(exc)
+        return JSONResponse(result)
+    results = await engine_of(request).triage_many(cases)
+    return JSONResponse(results)
+
+
+async def next_question(request: Request) -> Response:
+    """The answers so far -> ``{"question": ...}`` or ``{"result": ...}``."""
+    kb = kb_of(request)
+    try:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise BadRequest(422, "the body must be an object of answers by question id, "
+                                  "e.g. {\"emergency_signs\": []} ({} to start)")
+    except BadRequest as exc:
+        return _error(exc)
+    try:
+        step = await engine_of(request).run(kb.next_question, body)
+    except CaseError as exc:
+        return _case_error(exc)
+    return JSONResponse(step)
+
+
+async def questions(request: Request) -> Response:
+    kb = kb_of(request)
+    return JSONResponse({"kb_version": kb.version, "questions": kb.questions()})
+
+
+async def knowledge_base(request: Request) -> Response:
+    return JSONResponse(kb_of(request).knowledge_base())
+
+
+async def audit(request: Request) -> Response:
+    """One case -> its audit (``triage audit --format json``); a list -> audits in order.
+
+    ``?why_not=MUSCLE|DISPOSITION`` also explains why that was (not) concluded.
+    """
+    kb = kb_of(request)
+    why_not = request.query_params.get("why_not") or None
+    try:
+        targets = (*kb.kb.vocabulary.muscles, *(d.value for d in Disposition))
+        if why_not is not None and why_not not in targets:
+            raise BadRequest(422, f"why_not must be one of {', '.join(targets)}", field="why_not",
+                             value=why_not[:200])
+        cases, is_list = _cases(await read_json(request))
+    except BadRequest as exc:
+        return _error(exc)
+
+    def audit_all() -> list[dict[str, Any]]:
+        out = []
+        for n, case in enumerate(cases, start=1):
+            try:
+                out.append(kb.audit(case, why_not, default_id=f"case#{n}"))
+            except CaseError as exc:
+                if not is_list:
+                    raise
+                out.append(ErrorRecord(exc.location.case or f"case#{n}", exc).to_dict())
+        return out
+
+    try:
+        audits = await engine_of(request).run(audit_all)
+    except CaseError as exc:
+        return _case_error(exc)
+    return JSONResponse(audits if is_list else audits[0])
+
+
+async def openapi(request: Request) -> Response:
+    kb = kb_of(request)
+    return JSONResponse(openapi_document(kb.version, kb.kb.vocabulary))

@@ -1,0 +1,288 @@
+"""The pages for people: the questionnaire at ``/``, its result, downloads, the audit page.
+
+Plain HTML forms, no script: the answers so far travel in the page as one
+hidden JSON field and come back with every submit, so the server keeps
+nothing between requests. Which question comes next, what is skipped and
+when an emergency stops the questions is decided by the library's
+questionnaire (:meth:`triage.api.TriageKB.next_question`), never here.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..api import TriageKB, answers_file
+from ..audit import CaseAudit, audit_case, render_dot
+from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
+from ..errors import CaseError, TriageError
+from ..questions import Question
+from ..results import ErrorRecord
+from .engine import engine_of, kb_of
+from .templating import templates
+
+#: What each disposition's banner says first.
+TITLES = {
+    "emergency": "Get emergency help now",
+    "urgent": "See a doctor today",
+    "see_doctor": "See a doctor before treating it yourself",
+    "self_care": "Self-care should help",
+}
+#: At most this many cases on the audit page.
+MAX_AUDIT_CASES = 1000
+_FORM = "application/x-www-form-urlencoded"
+_UPLOAD = "multipart/form-data"
+
+
+def routes() -> list[Route]:
+    """The pages' routes."""
+    return [
+        Route("/", start, methods=["GET"]),
+        Route("/question", step, methods=["POST"]),
+        Route("/download/answers", download_answers, methods=["POST"]),
+        Route("/download/result", download_result, methods=["POST"]),
+        Route("/audit", audit_form, methods=["GET"]),
+        Route("/audit", audit_post, methods=["POST"]),
+    ]
+
+
+
+
+async def _form(request: Request, *kinds: str) -> FormData:
+    """The submitted form, if it was sent as one of ``kinds`` (else 415)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in kinds:
+        raise HTTPException(415, f"this page takes a form ({' or '.join(kinds)}), not {kind or 'nothing'}")
+    return await request.form(max_files=1, max_fields=200)
+
+
+def _json_field(form: FormData, name: str) -> dict[str, Any]:
+    """A hidden JSON field of the page (the answers); a damaged one is a 400."""
+    raw = form.get(name) or "{}"
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise HTTPException(400, "The answers carried by the page are damaged; please start again.")
+    return value
+
+
+async def _next(request: Request, answers: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return await engine_of(request).run(kb_of(request).next_question, answers)
+    except CaseError as exc:
+        raise HTTPException(400, f"The answers carried by the page are not valid ({exc.message}); "
+                                 "please start again.") from None
+
+
+# -- the questionnaire ----------------------------------------------------------------
+async def start(request: Request) -> Response:
+    """The first question (warning signs first)."""
+    return await _render_step(request, {}, {}, await _next(request, {}))
+
+
+async def step(request: Request) -> Response:
+    """Take one answer (or Back) and show the next question, the result or the emergency page."""
+    kb = kb_of(request)
+    form = await _form(request, _FORM)
+    answers = _json_field(form, "answers")
+    remembered = _json_field(form, "remembered")
+    if form.get("action") == "back":
+        asked = (await _next(request, answers))["asked"]
+        if asked:
+            last = asked[-1]
+            remembered[last] = answers[last]
+            answers = {key: answers[key] for key in asked[:-1]}
+        return await _render_step(request, answers, remembered, await _next(request, answers))
+
+    question = _question(kb, str(form.get("current", "")))
+    error = None
+    try:
+        value = form_answer(question, form)
+    except ValueError as exc:
+        error, value = str(exc), None
+    if error is None:
+        try:
+            step_after = await engine_of(request).run(kb.next_question, {**answers, question.id: value})
+        except CaseError as exc:
+            if exc.location.field != question.id:
+                raise HTTPException(400, "The answers carried by the page are not valid; "
+                                         "please start again.") from None
+            error = exc.message
+        else:
+            remembered.pop(question.id, None)
+            return await _render_step(request, {**answers, question.id: value}, remembered, step_after)
+    shown = {**remembered, question.id: _raw_answer(question, form)}
+    return await _render_step(request, answers, shown, await _next(request, answers), error=error,
+                              status=422)
+
+
+def _question(kb: TriageKB, ident: str) -> Question:
+    for question in kb.kb.questions:
+        if question.id == ident:
+            return question
+    raise HTTPException(400, "The page does not say which question it answers; please start again.")
+
+
+def form_answer(question: Question, form: FormData) -> Any:
+    """The submitted answer to ``question`` as the JSON value the API takes.
+
+    Raises ValueError with a plain message when nothing usable was given.
+    """
+    if question.answer == "many":
+        return [str(v) for v in form.getlist("answer")]
+    raw = str(form.get("answer", "")).strip()
+    if question.answer == "number":
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number; {question.spec.allowed()} is needed.") from None
+    if "answer" not in form:
+        raise ValueError("Please choose one of the answers"
+                         + (" (or I don't know)." if not question.required else "."))
+    if raw == "unknown":
+        return None
+    if question.answer == "yes_no":
+        if raw not in ("true", "false"):
+            raise ValueError("Please choose yes or no.")
+        return raw == "true"
+    return raw
+
+
+def _raw_answer(question: Question, form: FormData) -> Any:
+    """What was submitted, to show again beside an error message."""
+    if question.answer == "many":
+        return [str(v) for v in form.getlist("answer")]
+    return str(form.get("answer", ""))
+
+
+async def _render_step(request: Request, answers: dict[str, Any], remembered: dict[str, Any],
+                       step: dict[str, Any], error: str | None = None, status: int = 200) -> Response:
+    kb = kb_of(request)
+    context: dict[str, Any] = {
+        "answers_json": json.dumps(answers, ensure_ascii=False),
+        "remembered_json": json.dumps(remembered, ensure_ascii=False),
+        "asked": step["asked"],
+        "skipped": step["skipped"],
+    }
+    if "question" in step:
+        question = step["question"]
+        uses = [line[2:] for line in question["why"] if line.startswith("- ")]
+        context.update(question=question, error=error, uses=uses,
+                       chosen=_chosen(question, remembered.get(question["id"])))
+        return templates.TemplateResponse(request, "question.html", context, status_code=status)
+    result = step["result"]
+    context.update(result=result, title=TITLES[result["disposition"]], emergency=step["emergency"],
+                   evidence=_evidence(kb, result), how=_how(kb, result))
+    page = "emergency.html" if result["disposition"] == "emergency" else "result.html"
+    return templates.TemplateResponse(request, page, context, status_code=status)
+
+
+def _chosen(question: dict[str, Any], value: Any) -> set[str]:
+    """The choices to show as selected (form values, as strings)."""
+    if value is None:
+        return {"unknown"} if question["unknown_allowed"] and question["kind"] != "number" else set()
+    if isinstance(value, list):
+        return {str(v) for v in value}
+    if isinstance(value, bool):
+        return {"true" if value else "false"}
+    return {str(value)}
+
+
+def _evidence(kb: TriageKB, result: dict[str, Any]) -> list[str]:
+    """Why the top muscle: the description of each rule that gave a sign of it."""
+    if not result["likely_muscles"]:
+        return []
+    return [kb.kb.rule(rule_id).description for rule_id in result["likely_muscles"][0]["evidence"]]
+
+
+def _how(kb: TriageKB, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each rule that fired, in words: what it matched and what it concluded."""
+    return [{"order": f["order"], "rule": f["rule"], "description": kb.kb.rule(f["rule"]).description,
+             "facts": f["facts"], "asserted": f["asserted"]} for f in result["fired_rules"]]
+
+
+# -- downloads ------------------------------------------------------------------------------
+async def download_answers(request: Request) -> Response:
+    """The answers as a YAML case file, the same as ``triage ask --save`` writes."""
+    kb = kb_of(request)
+    answers = _json_field(await _form(request, _FORM), "answers")
+    try:
+        state = await engine_of(request).run(kb.questionnaire, answers)
+    except CaseError:
+        raise HTTPException(400, "The answers carried by the page are not valid.") from None
+    return Response(answers_file(state), media_type="application/yaml",
+                    headers={"content-disposition": 'attachment; filename="triage-answers.yaml"'})
+
+
+async def download_result(request: Request) -> Response:
+    """The result in the contract's JSON shape."""
+    answers = _json_field(await _form(request, _FORM), "answers")
+    step_now = await _next(request, answers)
+    if "result" not in step_now:
+        raise HTTPException(400, "There is no result yet: some questions are still unanswered.")
+    body = json.dumps(step_now["result"], ensure_ascii=False, indent=2) + "\n"
+    return Response(body, media_type="application/json",
+                    headers={"content-disposition": 'attachment; filename="triage-result.json"'})
+
+
+# -- the audit page -------------------------------------------------------------------------
+async def audit_form(request: Request) -> Response:
+    return templates.TemplateResponse(request, "audit.html", {"report": None, "text": "", "error": None,
+                                                              "format": "auto"})
+
+
+async def audit_post(request: Request) -> Response:
+    """Audit a pasted or uploaded case file: each case's trace, HOW, and the inference graph."""
+    form = await _form(request, _FORM, _UPLOAD)
+    fmt = str(form.get("format", "auto"))
+    if fmt not in ("auto", "yaml", "json", "jsonl", "csv"):
+        fmt = "auto"
+    upload = form.get("file")
+    text = str(form.get("cases", ""))
+    error = None
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        try:
+            text = (await upload.read()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            error = "The uploaded file is not UTF-8 text; save it as UTF-8 and try again."
+    context: dict[str, Any] = {"report": None, "text": text, "error": error, "format": fmt}
+    if error is None and not text.strip():
+        context["error"] = "Paste a case file or choose one to upload."
+    if context["error"] is None:
+        try:
+            context["report"] = await engine_of(request).run(_audit_report, kb_of(request), text, fmt)
+        except TriageError as exc:
+            context["error"] = str(exc).replace("<stdin>", "the cases")
+    status = 422 if context["error"] else 200
+    return templates.TemplateResponse(request, "audit.html", context, status_code=status)
+
+
+def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
+    from ..casefiles import read_cases
+
+    audits: list[CaseAudit] = []
+    errors: list[ErrorRecord] = []
+    for n, record in enumerate(read_cases("-", kb.kb.vocabulary, fmt, stdin=io.StringIO(text)), start=1):
+        if n > MAX_AUDIT_CASES:
+            raise TriageError(f"more than {MAX_AUDIT_CASES:,} cases; audit them in parts")
+        if isinstance(record, ErrorRecord):
+            errors.append(record)
+        else:
+            audits.append(audit_case(kb.session, record))
+    svg = dot_to_svg(render_dot(audits)) if audits else None
+    # As an image, an SVG can run no script whatever its labels say.
+    graph = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else None
+    return {"sections": audit_sections(audits, errors), "graph": graph, "graphviz_missing": GRAPHVIZ_MISSING,
+            "count": len(audits), "invalid": len(errors)}

@@ -132,7 +132,7 @@ def test_every_rules_command_takes_rules_and_has_help() -> None:
 
 @pytest.mark.parametrize(("command", "exit_code"), [
     (["run", "CASES"], 2), (["ask"], 2), (["audit", "CASES"], 2), (["rules", "check"], 1),
-    (["rules", "list"], 2),
+    (["rules", "list"], 2), (["serve", "--port", "0"], 2),
 ])
 def test_every_command_refuses_a_knowledge_base_that_lost_its_red_flags(
         tmp_path: Path, command: list[str], exit_code: int) -> None:

@@ -2,7 +2,7 @@
 
 ``triage_parallel`` is the batch loop of ``triage run``: with one worker it
 triages in this process; with more, each worker process builds its engine
-once (in the pool initializer) and triages chunks of cases. Input is read
+once and triages chunks of cases sent down its own pipe. Input is read
 chunk by chunk and only a few chunks are in flight at a time, so memory
 stays flat however long the batch. Invalid cases (error records) never leave
 this process: they are put back in their place between the results.
@@ -12,25 +12,24 @@ spawn) or on ``PYTHONHASHSEED``: every case runs on a freshly reset engine
 compiled from the same knowledge base, and firing order never depends on
 hashing (see :mod:`triage.compiler`).
 
-A worker that dies (killed, out of memory) breaks the pool; the chunks that
-were in flight are then run again one at a time on a fresh pool, so a chunk
-that kills its worker a second time is known exactly and stops the run with a
-:class:`~triage.errors.WorkerError` naming its cases. A failure reading a later
-input file first lets every chunk already read finish, so the results before
-it never depend on the number of workers. However the run stops, the workers
+A worker that dies (killed, out of memory) is replaced and the one chunk it
+had is run again on the new worker; a chunk that kills its worker a second
+time stops the run with a :class:`~triage.errors.WorkerError` naming its
+cases. A failure reading a later input file first lets every chunk already
+read finish, so the results before it never depend on the number of workers. However the run stops, the workers
 are killed and reaped: none is left behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.process
+import multiprocessing.connection
+import multiprocessing.context
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
+from typing import Any
 
 from .case import Case
 from .casefiles import CaseRecord
@@ -49,15 +48,10 @@ CHUNK_SIZE = 50
 #: process reads and writes, few enough to keep memory flat.
 CHUNKS_IN_FLIGHT_PER_WORKER = 6
 
-#: Seconds between looks at the workers while waiting for a result.
-_POLL = 0.5
-#: Seconds a dead worker may go unnoticed by the executor before the pool counts as broken.
-_DEAD_WORKER_GRACE = 2.0
-
 #: multiprocessing start method; None = the platform's default (fork or spawn both work).
 START_METHOD: str | None = None
 
-#: The session of a worker process, built once by ``_start_worker``.
+#: The session of a worker process, built once when it starts (``_work``).
 _worker_session: TriageSession | None = None
 
 
@@ -104,14 +98,23 @@ def _triage_here(records: Iterable[CaseRecord], session: TriageSession) -> Itera
 
 
 class _Chunk:
-    """Records sent to a worker together, and the future of their results."""
+    """Records sent to a worker together, and what became of them."""
 
     def __init__(self, records: list[CaseRecord]) -> None:
         self.records = records
         self.cases = [record for record in records if isinstance(record, Case)]
-        self.future: Future[list[TriageResult]] = Future()
+        #: The triage results of ``cases``, once a worker has sent them.
+        self.results: list[TriageResult] | None = None
+        #: True while a worker has the chunk.
+        self.running = False
+        #: Workers that died while they had the chunk.
+        self.deaths = 0
         #: Set when the chunk killed its worker again on its retry.
         self.fatal: WorkerError | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.results is not None or self.fatal is not None
 
     def describe(self) -> str:
         ids = [record.id for record in self.records]
@@ -120,75 +123,116 @@ class _Chunk:
         return f"the {len(ids)} {noun} {span}"
 
 
+class _Worker:
+    """One worker process, this process's end of its pipe, and the chunk it has."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext, kb: KnowledgeBase) -> None:
+        ours, theirs = context.Pipe()
+        # Forked with the stop signals blocked, the worker cannot be stopped
+        # before it has set its own handling.
+        with blocked():
+            self.process = context.Process(target=_work, args=(theirs, kb), daemon=True)
+            self.process.start()
+        # Only the worker may hold its end: when it dies, reading ours then
+        # ends at once instead of waiting for a message that never comes.
+        theirs.close()
+        self.connection = ours
+        self.chunk: _Chunk | None = None
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
 class _Pool:
-    """A process pool that can be replaced when broken and is always stopped completely."""
+    """Worker processes, each with its own pipe and at most one chunk at a time.
+
+    Built on plain processes and pipes rather than ``concurrent.futures``: a
+    worker's death is seen at once on its pipe and its process sentinel, the
+    chunk it had is known exactly, and there are no helper threads that a
+    dead worker could leave blocked (Python 3.10's executor deadlocks there).
+    """
 
     def __init__(self, kb: KnowledgeBase, workers: int) -> None:
         self._kb = kb
-        self._workers = workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._size = workers
+        self._context = multiprocessing.get_context(START_METHOD)
+        self._workers: list[_Worker] = []
 
-    def submit(self, chunk: _Chunk) -> None:
-        # Workers are forked inside: with the stop signals blocked they start
-        # unable to be stopped before they have set their own handling.
-        with blocked():
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    self._workers, mp_context=multiprocessing.get_context(START_METHOD),
-                    initializer=_start_worker, initargs=(self._kb,))
+    def settle(self, pending: deque[_Chunk]) -> None:
+        """Run the chunks of ``pending`` on the workers until the first is settled."""
+        head = pending[0]
+        while not head.settled:
+            self._hand_out(pending)
+            self._collect()
+
+    def _hand_out(self, pending: deque[_Chunk]) -> None:
+        # In input order, so the first chunk (and a chunk to retry) goes first.
+        waiting = (chunk for chunk in pending if not chunk.settled and not chunk.running)
+        for chunk in waiting:
+            worker = self._idle_worker()
+            if worker is None:
+                return
+            chunk.running, worker.chunk = True, chunk
             try:
-                chunk.future = self._executor.submit(_triage_chunk, chunk.cases)
-            except BrokenProcessPool as exc:
-                # A worker died since the last look: the chunk is in the same plight
-                # as those in flight, and is retried with them.
-                chunk.future = Future()
-                chunk.future.set_exception(exc)
+                worker.connection.send(chunk.cases)
+            except OSError:
+                self._lost(worker)
 
-    def wait(self, future: Future[list[TriageResult]]) -> bool:
-        """Wait for ``future``; False if the pool broke (a worker died) instead.
+    def _idle_worker(self) -> _Worker | None:
+        idle = next((worker for worker in self._workers if worker.chunk is None), None)
+        if idle is None and len(self._workers) < self._size:
+            idle = _Worker(self._context, self._kb)
+            self._workers.append(idle)
+        return idle
 
-        The executor notices a dead worker at once, except when the worker
-        died halfway through sending its results: its reader then waits for
-        the rest for ever. A worker found dead while a result is still awaited
-        breaks the pool here after a grace period.
-        """
-        grace = 0
-        while True:
-            done, _ = wait([future], timeout=_POLL)
-            if done:
-                return not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool)
-            grace = grace + 1 if self._a_worker_died() else 0
-            if grace * _POLL >= _DEAD_WORKER_GRACE:
-                return False
+    def _collect(self) -> None:
+        """Wait until a busy worker sends its results or dies, and take what came."""
+        busy = [worker for worker in self._workers if worker.chunk is not None]
+        if not busy:
+            return  # a send just failed: the chunk goes out again to a new worker
+        ready = set(multiprocessing.connection.wait(
+            [worker.connection for worker in busy] + [worker.process.sentinel for worker in busy]))
+        for worker in busy:
+            if worker.connection in ready or worker.process.sentinel in ready:
+                self._receive(worker)
 
-    def _a_worker_died(self) -> bool:
-        return any(process.exitcode is not None for process in self._processes())
+    def _receive(self, worker: _Worker) -> None:
+        chunk = worker.chunk
+        assert chunk is not None
+        try:
+            if not worker.connection.poll():
+                raise EOFError  # the process ended with nothing more to send
+            succeeded, payload = worker.connection.recv()
+        except (EOFError, OSError):
+            self._lost(worker)
+            return
+        worker.chunk, chunk.running = None, False
+        if not succeeded:
+            raise payload
+        chunk.results = payload
 
-    def _processes(self) -> list[multiprocessing.process.BaseProcess]:
-        # ProcessPoolExecutor cannot kill its workers before Python 3.14
-        # (terminate_workers); its process table is the one way to reach them.
-        return list(dict(getattr(self._executor, "_processes", None) or {}).values())
+    def _lost(self, worker: _Worker) -> None:
+        """A worker died (killed, out of memory): retry its chunk once on a new one."""
+        chunk = worker.chunk
+        assert chunk is not None
+        with shielded():
+            worker.stop()
+        self._workers.remove(worker)
+        chunk.running, chunk.deaths = False, chunk.deaths + 1
+        if chunk.deaths >= 2:
+            chunk.fatal = WorkerError(
+                f"a worker process died twice (killed, or out of memory) on {chunk.describe()}; "
+                "the results before them are kept")
 
     def stop(self) -> None:
-        """Kill the workers and reap them (also when broken, also on Ctrl-C)."""
-        if self._executor is None:
-            return
+        """Kill the workers and reap them (also on an error, also on Ctrl-C)."""
         with shielded():
-            processes = self._processes()
-            for process in processes:
-                if process.is_alive():
-                    process.kill()
-            for process in processes:
-                process.join(_DEAD_WORKER_GRACE)
-            # A worker killed while sending its results leaves the executor's
-            # reader waiting for the rest; with this last writer closed it
-            # reads the end of the pipe instead, and the executor can shut down.
-            results = getattr(self._executor, "_result_queue", None)
-            writer = getattr(results, "_writer", None)
-            if writer is not None:
-                writer.close()
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+            for worker in self._workers:
+                worker.stop()
+            self._workers.clear()
 
 
 def _triage_on_pool(records: Iterable[CaseRecord], kb: KnowledgeBase,
@@ -196,58 +240,33 @@ def _triage_on_pool(records: Iterable[CaseRecord], kb: KnowledgeBase,
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
     pool = _Pool(kb, workers)
     source = _chunks(records, CHUNK_SIZE)
-    in_flight: deque[_Chunk] = deque()
+    pending: deque[_Chunk] = deque()
     failure: Exception | None = None
     try:
         while True:
-            while failure is None and len(in_flight) < limit:
+            while failure is None and len(pending) < limit:
                 try:
-                    records_read = next(source)
+                    pending.append(_Chunk(next(source)))
                 except StopIteration:
                     break
                 except Exception as exc:  # noqa: BLE001 (re-raised once the chunks read are done)
                     failure = exc
                     break
-                chunk = _Chunk(records_read)
-                pool.submit(chunk)
-                in_flight.append(chunk)
-            if not in_flight:
+            if not pending:
                 break
-            results = _results(in_flight, pool)
-            yield from _merge(in_flight.popleft(), results)
+            pool.settle(pending)
+            head = pending.popleft()
+            if head.fatal is not None:
+                # The run stops there; the results before it are already out.
+                raise head.fatal
+            assert head.results is not None
+            yield from _merge(head, head.results)
         if failure is not None:
             raise failure
     finally:
         # Also reached when the consumer stops early or on Ctrl-C / SIGTERM:
         # stop the workers rather than leave them running.
         pool.stop()
-
-
-def _results(in_flight: deque[_Chunk], pool: _Pool) -> list[TriageResult]:
-    """The results of the first chunk in flight; a broken pool is replaced first.
-
-    Raises :class:`WorkerError` when this chunk killed its worker twice.
-    """
-    head = in_flight[0]
-    if head.fatal is None and not pool.wait(head.future):
-        pool.stop()
-        # Every chunk in flight failed with the pool: run each again alone, so
-        # that a chunk killing its worker a second time is known for certain.
-        for chunk in in_flight:
-            future = chunk.future
-            if future.done() and not future.cancelled() and future.exception() is None:
-                continue  # finished before the pool broke
-            pool.submit(chunk)
-            if not pool.wait(chunk.future):
-                # The run stops there, once the results before it are written.
-                chunk.fatal = WorkerError(
-                    f"a worker process died twice (killed, or out of memory) on {chunk.describe()}; "
-                    "the results before them are kept")
-                pool.stop()
-                break
-    if head.fatal is not None:
-        raise head.fatal
-    return head.future.result()
 
 
 def _chunks(records: Iterable[CaseRecord], size: int) -> Iterator[list[CaseRecord]]:
@@ -273,11 +292,25 @@ def _merge(chunk: _Chunk, results: list[TriageResult]) -> Iterator[Outcome]:
         yield record if isinstance(record, ErrorRecord) else next(found)
 
 
-def _start_worker(kb: KnowledgeBase) -> None:
-    """Pool initializer: set the worker's signal handling, then compile its engine once."""
+def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase) -> None:
+    """A worker process: set its signal handling, compile its engine once, then
+    triage each chunk that arrives until the pipe closes."""
     global _worker_session
     worker_signals()
     _worker_session = TriageSession(kb)
+    while True:
+        try:
+            cases = connection.recv()
+        except EOFError:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, _triage_chunk(cases))
+        except Exception as exc:  # noqa: BLE001 (raised again in the parent, which reports it)
+            reply = (False, exc)
+        try:
+            connection.send(reply)
+        except Exception:  # noqa: BLE001 (an error that cannot be pickled)
+            connection.send((False, RuntimeError(repr(reply[1]))))
 
 
 def _triage_chunk(cases: list[Case]) -> list[TriageResult]:

@@ -382,11 +382,11 @@ def _required_muscles(rule: KnowledgeRule) -> set[str]:
 
 
 def _unrecommended_muscles(kb: KnowledgeBase) -> list[Problem]:
+    """Muscles no recommend rule needs: self-care would never give their techniques."""
     covered = {m for r in kb.rules if r.conclusion.kind == "recommend" for m in _required_muscles(r)}
     return [Problem(kb.vocabulary.location("muscles", m),
                     f"no recommend rule gives techniques for the muscle {m!r} "
-                    "(no rule recommends with likely_muscles: {has: " + m + "})",
-                    WARNING, "unrecommended-muscle")
+                    f"(none tests likely_muscles: {{has: {m}}})", WARNING, "unrecommended-muscle")
             for m in kb.muscles if m not in covered]
 
 

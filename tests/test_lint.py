@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -152,27 +153,131 @@ def test_techniques_no_rule_recommends(rules_copy: Path) -> None:
                             "(unused-technique)")
 
 
-def test_vocabulary_values_no_rule_or_question_uses(rules_copy: Path) -> None:
-    for path in rules_copy.glob("*.yaml"):
-        if path.read_text().lstrip().startswith("questions:") or "\nquestions:" in path.read_text():
-            path.unlink()
+#: A value written with its mark, to be written back as ``value: meaning``.
+_UNMARKED = re.compile(r"^( +[a-z_]+:)\n +meaning: (.*)\n +informational: .*\n", re.MULTILINE)
+
+
+def _vocabulary_line(directory: Path, startswith: str) -> int:
+    lines = (directory / "vocabulary.yaml").read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.strip().startswith(startswith))
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+
+
+def test_the_bundled_knowledge_base_is_clean_under_strict(kb: KnowledgeBase) -> None:
+    assert lint(kb) == []
+
+
+def test_a_value_only_a_question_offers_is_unused(rules_copy: Path) -> None:
+    # The questions still offer 'stress'; without its informational mark, only a rule would do.
+    vocabulary = rules_copy / "vocabulary.yaml"
+    text = vocabulary.read_text()
+    start = text.index("        stress:\n")
+    end = text.index("\n", text.index("informational:", start)) + 1
+    vocabulary.write_text(text[:start] + "        stress: stress\n" + text[end:])
     kb = load_knowledge_base(rules_copy)
-    used = {(c.subject, v) for r in kb.rules for c in r.conditions for v in c.values()}
-    unused = [(n, v) for n, spec in FIELDS.items() for v in spec.values if (n, v) not in used]
+    assert "stress" in {c.value for q in kb.questions if q.field == "triggers" for c in q.choices}
+    (problem,) = [p for p in lint(kb) if p.check == "unused-value"]
+    assert problem.severity == "warning"
+    assert (problem.location.file, problem.location.line) == (
+        str(vocabulary), _vocabulary_line(rules_copy, "stress:"))
+    assert str(problem).startswith(f"{vocabulary}:{problem.location.line}")
+    assert problem.message.startswith("no rule tests the value 'stress' of triggers")
+    assert str(problem).endswith("(unused-value)")
+
+
+def test_every_value_no_rule_tests_is_unused_without_a_mark(rules_copy: Path) -> None:
+    vocabulary = rules_copy / "vocabulary.yaml"
+    vocabulary.write_text(_UNMARKED.sub(r"\1 \2\n", vocabulary.read_text()))
+    kb = load_knowledge_base(rules_copy)
+    tested = {(c.subject, v) for r in kb.rules for c in r.conditions for v in c.values()}
+    untested = [(n, v) for n, spec in FIELDS.items() for v in spec.values if (n, v) not in tested]
     findings = [p for p in lint(kb) if p.check == "unused-value"]
-    assert len(findings) == len(unused) > 0
-    name, value = unused[0]
-    finding = findings[0]
-    assert finding.message == f"no rule or question uses the value {value!r} of {name}"
-    assert finding.location.file.endswith("vocabulary.yaml")
-    line = Path(finding.location.file).read_text().splitlines()[finding.location.line - 1]
-    assert line.strip().startswith(f"{value}:")
+    assert [(p.location.field, p.message.split("'")[1]) for p in findings] == untested
+    assert len(untested) == 9
 
 
-def test_values_the_questions_offer_count_as_used(kb: KnowledgeBase) -> None:
-    if not kb.questions:
-        pytest.skip("this knowledge base has no questions")
-    assert [p for p in lint(kb) if p.check == "unused-value"] == []
+def test_a_tested_informational_value_is_a_stale_mark(rules_copy: Path) -> None:
+    path = _add_rules(rules_copy, _rule("muscle.psoas.walking", "      worse_when: {has: walking}\n"))
+    (problem,) = _findings(rules_copy, "stale-informational")
+    assert problem.severity == "warning"
+    assert (problem.location.file, problem.location.line) == (
+        str(rules_copy / "vocabulary.yaml"), _vocabulary_line(rules_copy, "walking:"))
+    assert problem.message == ("the value 'walking' of worse_when is marked informational, but "
+                               f"muscle.psoas.walking ({path}:2) tests it; remove the mark")
+
+
+def test_an_informational_mark_needs_its_reason(rules_copy: Path) -> None:
+    vocabulary = rules_copy / "vocabulary.yaml"
+    text = vocabulary.read_text()
+    start = text.index("informational:", text.index("        stress:\n"))
+    end = text.index("\n", start)
+    vocabulary.write_text(text[:start] + "informational: ''" + text[end:])
+    (problem,) = check_knowledge_base(rules_copy)
+    assert problem.check == "load" and problem.severity == "error"
+    assert (problem.location.file, problem.location.line) == (
+        str(vocabulary), _vocabulary_line(rules_copy, "stress:") + 2)
+    assert "the value 'stress' of triggers" in problem.message
+    assert "informational: the reason" in problem.message
+
+
+def test_a_value_mapping_without_a_mark_is_a_load_error(rules_copy: Path) -> None:
+    vocabulary = rules_copy / "vocabulary.yaml"
+    _edit(vocabulary, "        flying: a long flight\n",
+          "        flying:\n          meaning: a long flight\n          informatonal: nobody flies\n")
+    messages = [(p.location.line, p.message) for p in check_knowledge_base(rules_copy)]
+    line = _vocabulary_line(rules_copy, "flying:")
+    assert (line + 2, "the value 'flying': unknown key 'informatonal'; did you mean "
+            "'informational'? Allowed: meaning, informational.") in messages
+    assert any(at == line and "'flying' of triggers is written as a mapping, so it needs "
+               "informational: the reason" in message for at, message in messages)
+
+
+def test_a_muscle_no_recommend_rule_names(rules_copy: Path) -> None:
+    recommendations = rules_copy / "recommendations.yaml"
+    _edit(recommendations, "likely_muscles: {has: hamstrings}", "likely_muscles: {has: piriformis}")
+    (problem,) = _findings(rules_copy, "unrecommended-muscle")
+    vocabulary = rules_copy / "vocabulary.yaml"
+    assert problem.severity == "warning"
+    assert (problem.location.file, problem.location.line) == (
+        str(vocabulary), _vocabulary_line(rules_copy, "hamstrings:"))
+    assert str(problem).startswith(f"{vocabulary}:{problem.location.line}")
+    assert "no recommend rule gives techniques for the muscle 'hamstrings'" in problem.message
+    assert str(problem).endswith("(unrecommended-muscle)")
+
+
+def test_a_technique_recommended_for_a_muscle_its_for_leaves_out(rules_copy: Path) -> None:
+    recommendations = rules_copy / "recommendations.yaml"
+    _edit(recommendations, "recommend: [psoas_release_by_therapist, flat_back_rest, gentle_lying_twist]",
+          "recommend: [psoas_release_by_therapist, flat_back_rest, glute_stretch]")
+    (problem,) = _findings(rules_copy, "not-for-muscle")
+    kb = load_knowledge_base(rules_copy)
+    rule, technique = kb.rule("recommend.psoas"), kb.techniques["glute_stretch"]
+    assert problem.severity == "warning"
+    assert problem.location == rule.location and problem.location.file == str(recommendations)
+    assert problem.message == ("recommend.psoas recommends technique 'glute_stretch' for psoas, but "
+                               f"the technique's for: ({technique.location}) lists only piriformis")
+    assert str(problem) == f"{rule.location}: [warning] {problem.message} (not-for-muscle)"
+
+
+def test_a_muscle_specific_technique_recommended_whatever_the_muscle(rules_copy: Path) -> None:
+    _edit(rules_copy / "recommendations.yaml",
+          "recommend: [partner_back_kneading, tennis_ball_self_massage, foam_roller]",
+          "recommend: [partner_back_kneading, tennis_ball_self_massage, foam_roller, flat_back_rest]")
+    (problem,) = _findings(rules_copy, "not-for-muscle")
+    assert problem.message.startswith("recommend.general_massage recommends technique 'flat_back_rest' "
+                                      "whatever the muscle (it tests none), but")
+    assert problem.message.endswith("lists only psoas")
+
+
+def test_a_technique_for_one_of_the_muscles_a_rule_needs_fits(rules_copy: Path) -> None:
+    _edit(rules_copy / "recommendations.yaml", "likely_muscles: {has: psoas}",
+          "likely_muscles: {has_all: [psoas, piriformis]}")
+    assert _findings(rules_copy, "not-for-muscle") == []
 
 
 def test_rules_without_examples(rules_copy: Path) -> None:

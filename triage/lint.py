@@ -12,9 +12,18 @@ check                     severity  finding
 ``shadowed``              warning   whenever a rule fires, another rule that makes it
                                     redundant fires too
 ``unused-technique``      warning   no rule recommends the technique
-``unused-value``          warning   no rule and no question uses a vocabulary value
+``unused-value``          warning   no rule tests a vocabulary value, and the value is
+                                    not marked ``informational`` with the reason
+``stale-informational``   warning   a value marked ``informational`` is tested by a rule
+``unrecommended-muscle``  warning   no recommend rule gives techniques for a muscle
+``not-for-muscle``        warning   a rule recommends a technique for a muscle its
+                                    ``for:`` does not list
 ``no-examples``           warning   a rule lacks must-fire or must-not-fire examples
 ========================  ========  =================================================
+
+A value a question offers but no rule tests is still unused: offering it lets
+a person answer truthfully, but only a rule makes it change a result, so the
+vocabulary must say why none needs to (``informational: reason``).
 
 Every finding is a :class:`~triage.errors.Problem` with its file and line;
 load errors come back the same way (check ``load``).
@@ -55,6 +64,8 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
     findings += _shadowed(kb, spaces, set(contradictory))
     findings += _unused_techniques(kb)
     findings += _unused_values(kb)
+    findings += _unrecommended_muscles(kb)
+    findings += _techniques_not_for_muscle(kb)
     findings += _missing_examples(kb)
     return sorted(findings, key=lambda p: (p.severity != ERROR, p.location.file or "",
                                            p.location.line or 0))
@@ -342,12 +353,67 @@ def _unused_techniques(kb: KnowledgeBase) -> list[Problem]:
 
 
 def _unused_values(kb: KnowledgeBase) -> list[Problem]:
-    used = {(c.subject, v) for r in kb.rules for c in r.conditions if c.on_case for v in c.values()}
-    offered = {(q.field, c.value) for q in kb.questions for c in q.choices}
-    return [Problem(kb.vocabulary.location(name, value),
-                    f"no rule or question uses the value {value!r} of {name}", WARNING, "unused-value")
-            for name, spec in kb.vocabulary.fields.items() for value in spec.values
-            if (name, value) not in used and (name, value) not in offered]
+    """Values no rule tests and not marked informational; informational values a rule tests."""
+    testers: dict[tuple[str, Any], KnowledgeRule] = {}
+    for rule in kb.rules:
+        for condition in rule.conditions:
+            if condition.on_case:
+                for value in condition.values():
+                    testers.setdefault((condition.subject, value), rule)
+    problems = []
+    for name, spec in kb.vocabulary.fields.items():
+        for value in spec.values:
+            where, rule = kb.vocabulary.location(name, value), testers.get((name, value))
+            if rule is None and value not in spec.informational:
+                problems.append(Problem(where, f"no rule tests the value {value!r} of {name}; write "
+                                        "the rule, or mark the value informational: with the reason "
+                                        "no rule needs it", WARNING, "unused-value"))
+            elif rule is not None and value in spec.informational:
+                problems.append(Problem(where, f"the value {value!r} of {name} is marked informational, "
+                                        f"but {rule.id} ({rule.location}) tests it; remove the mark",
+                                        WARNING, "stale-informational"))
+    return problems
+
+
+def _required_muscles(rule: KnowledgeRule) -> set[str]:
+    """The muscles ``rule`` needs among the likely ones (what it recommends for)."""
+    return {m for c in rule.conditions if c.subject == "likely_muscles" and c.operator in ("has", "has_all")
+            for m in c.values()}
+
+
+def _unrecommended_muscles(kb: KnowledgeBase) -> list[Problem]:
+    """Muscles no recommend rule needs: self-care would never give their techniques."""
+    covered = {m for r in kb.rules if r.conclusion.kind == "recommend" for m in _required_muscles(r)}
+    return [Problem(kb.vocabulary.location("muscles", m),
+                    f"no recommend rule gives techniques for the muscle {m!r} "
+                    f"(none tests likely_muscles: {{has: {m}}})", WARNING, "unrecommended-muscle")
+            for m in kb.muscles if m not in covered]
+
+
+def _techniques_not_for_muscle(kb: KnowledgeBase) -> list[Problem]:
+    """Techniques a rule recommends for a muscle (or for any) that their ``for:`` leaves out.
+
+    A rule that needs several muscles is satisfied by a technique for one of
+    them; a rule that needs none recommends whatever the muscle, so only a
+    technique ``for: [any]`` fits it.
+    """
+    problems = []
+    for rule in kb.rules:
+        if rule.conclusion.kind != "recommend":
+            continue
+        muscles = _required_muscles(rule)
+        for technique_id in rule.conclusion.techniques:
+            technique = kb.techniques[technique_id]
+            listed = set(technique.for_muscles)
+            if "any" in listed or listed & muscles:
+                continue
+            given = (f"for {', '.join(sorted(muscles))}" if muscles
+                     else "whatever the muscle (it tests none)")
+            problems.append(Problem(rule.location,
+                                    f"{rule.id} recommends technique {technique_id!r} {given}, but "
+                                    f"the technique's for: ({technique.location}) lists only "
+                                    f"{', '.join(technique.for_muscles)}", WARNING, "not-for-muscle"))
+    return problems
 
 
 def _missing_examples(kb: KnowledgeBase) -> list[Problem]:

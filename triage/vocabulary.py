@@ -67,6 +67,8 @@ class CaseField:
     non_empty: bool = False
     #: What each value means, in plain words.
     meanings: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: Values no rule needs to test, each with the reason (lint holds the rules to it).
+    informational: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_list(self) -> bool:
@@ -145,6 +147,8 @@ def not_allowed(what: str, value: object, allowed: Iterable[str]) -> str:
 
 _FIELD_KEYS = ("type", "description", "values", "minimum", "maximum", "at_least_one")
 _SECTION_KEYS = ("fields", "muscles")
+#: The keys of a value written as a mapping rather than as its meaning alone.
+_VALUE_KEYS = ("meaning", "informational")
 
 
 def parse_vocabulary(raw: Any, file: str, problems: list[Problem]) -> Vocabulary:
@@ -206,9 +210,10 @@ def _field(name: str, spec: Any, line: int, file: str, problems: list[Problem],
         description = ""
     values: list[str] = []
     meanings: dict[str, str] = {}
+    informational: dict[str, str] = {}
     if kind in (FieldKind.CHOICE, FieldKind.MULTI):
         values = _values(spec.get("values"), spec.line_of("values"), name, file, problems,
-                         locations, meanings)
+                         locations, meanings, informational)
     elif "values" in spec:
         problem(f"{name} is a {spec.get('type')} field and takes no values", spec.line_of("values"))
     bounds: dict[str, int | None] = {"minimum": None, "maximum": None}
@@ -229,24 +234,36 @@ def _field(name: str, spec: Any, line: int, file: str, problems: list[Problem],
         at_least_one = False
     return CaseField(name, kind, str(description).strip(), required=name in REQUIRED_FIELDS,
                      values=tuple(values), minimum=bounds["minimum"], maximum=bounds["maximum"],
-                     non_empty=at_least_one, meanings=meanings)
+                     non_empty=at_least_one, meanings=meanings, informational=informational)
 
 
 def _values(raw: Any, line: int, name: str, file: str, problems: list[Problem],
             locations: dict[tuple[str, str | None], Location],
-            meanings: dict[str, str] | None = None) -> list[str]:
-    """The values of a mapping ``value: meaning``, each a lower-case name."""
+            meanings: dict[str, str] | None = None,
+            informational: dict[str, str] | None = None) -> list[str]:
+    """The values of a mapping ``value: meaning``, each a lower-case name.
+
+    When ``informational`` is given (case fields, not muscles), a value may
+    instead map to ``{meaning: ..., informational: reason}``: the reason why
+    no rule needs to test it, which is collected into ``informational``.
+    """
     if not isinstance(raw, YamlMap) or not raw:
         problems.append(Problem(Location(file, line, field=name),
                                 f"{name} needs its values, as a mapping of value: meaning"))
         return []
     values = []
-    for value, meaning in raw.items():
+    for value, entry in raw.items():
         where = Location(file, raw.line_of(value), field=name)
         if not isinstance(value, str) or not value.replace("_", "").isalnum() or value != value.lower():
             problems.append(Problem(where, f"a value of {name} must be a lower-case name "
                                     f"(letters, digits, _), got {value!r}"))
             continue
+        meaning = entry
+        if isinstance(entry, YamlMap) and informational is not None:
+            meaning = entry.get("meaning")
+            reason = _informational(entry, value, where, problems)
+            if reason is not None:
+                informational[value] = reason
         if not isinstance(meaning, str) or not meaning.strip():
             problems.append(Problem(where, f"the value {value!r} of {name} needs its meaning in plain words"))
         locations[(name, value)] = where
@@ -254,6 +271,26 @@ def _values(raw: Any, line: int, name: str, file: str, problems: list[Problem],
         if meanings is not None:
             meanings[value] = str(meaning or "").strip()
     return values
+
+
+def _informational(entry: YamlMap, value: str, where: Location,
+                   problems: list[Problem]) -> str | None:
+    """The reason of a value written as ``{meaning: ..., informational: reason}`` at ``where``."""
+    def at(line: int | None) -> Location:
+        return Location(where.file, line, field=where.field)
+
+    for key in entry:
+        if key not in _VALUE_KEYS:
+            problems.append(Problem(at(entry.line_of(key)), f"the value {value!r}: "
+                                    + not_allowed("key", key, _VALUE_KEYS)))
+    reason = entry.get("informational")
+    if not isinstance(reason, str) or not reason.strip():
+        line = entry.line_of("informational") if "informational" in entry else where.line
+        problems.append(Problem(at(line), f"the value {value!r} of {where.field} is written as a "
+                                "mapping, so it needs informational: the reason, in plain words, "
+                                "why no rule tests it"))
+        return None
+    return reason.strip()
 
 
 def _type_name(kind: FieldKind) -> str:

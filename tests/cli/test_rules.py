@@ -45,7 +45,9 @@ def test_check_warnings_fail_only_with_strict(rules_copy: Path) -> None:
     assert relaxed.exit_code == 0
     assert (f"{rules_copy / 'zz-clinic.yaml'}:2: [warning] muscle.psoas.walking has no examples"
             in relaxed.stdout)
-    assert relaxed.stdout.endswith("0 errors, 1 warning\n")
+    # walking is marked informational in the bundled vocabulary: the clinic's rule makes the mark stale.
+    assert "the value 'walking' of worse_when is marked informational" in relaxed.stdout
+    assert relaxed.stdout.endswith("0 errors, 2 warnings\n")
     assert _rules("check", "--rules", str(rules_copy), "--strict").exit_code == 1
 
 

@@ -282,3 +282,23 @@ def test_a_rule_naming_a_value_missing_from_the_vocabulary_says_where_to_add_it(
     problems = _problems(rules_copy)
     assert any("unknown value 'chest_pain' for red_flags" in p and "rules/vocabulary.yaml" in p
                for p in problems), problems
+
+
+@pytest.mark.parametrize("breakage", ["syntax-error", "empty-file", "required-field-renamed"])
+def test_a_broken_vocabulary_is_reported_alone_without_a_traceback(rules_copy: Path, breakage: str) -> None:
+    vocabulary = rules_copy / "vocabulary.yaml"
+    if breakage == "syntax-error":
+        vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + "  oops: [\n", encoding="utf-8")
+    elif breakage == "empty-file":
+        vocabulary.write_text("", encoding="utf-8")
+    else:
+        _replace_in(vocabulary, "    red_flags:\n", "    red_flagz:\n")
+    result = CliRunner().invoke(main, ["rules", "check", "--rules", str(rules_copy)])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if "[error]" in line]
+    # Only the vocabulary's own problem: nothing judged against a vocabulary that did not load.
+    assert 1 <= len(lines) <= 2 and "Traceback" not in result.output
+    assert all("vocabulary" in line for line in lines), lines
+    example = default_rules_dir().parent / "examples" / "clinic-a.yaml"
+    run = CliRunner().invoke(main, ["run", "--rules", str(rules_copy), str(example)])
+    assert run.exit_code == 2 and "vocabulary" in run.stderr and "Traceback" not in run.output

@@ -280,7 +280,12 @@ class _Reader:
 
     # -- sections ---------------------------------------------------------
     def finish(self, files: list[Path]) -> KnowledgeBase:
+        before = len(self.problems)
         self.vocabulary = vocabulary = self._vocabulary_section()
+        if len(self.problems) > before:
+            # Everything else is checked against the vocabulary: against a broken
+            # one it would only add a cascade of misleading errors.
+            raise KnowledgeBaseError(self.problems)
         sources = self._sources()
         derived = self._derived_facts()
         settings = self._settings()

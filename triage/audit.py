@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case
-from .compiler import Firing
 from .conditions import SET_OPERATORS, Condition
 from .errors import TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
-from .results import TriageResult
+from .results import Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
 from .vocabulary import Disposition, did_you_mean
 

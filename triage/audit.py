@@ -32,7 +32,6 @@ from .results import Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
 from .vocabulary import Disposition, did_you_mean
 
-#: What ``--why-not`` accepts: a muscle or a disposition.
 def why_not_targets(kb: KnowledgeBase) -> tuple[str, ...]:
     """What ``--why-not`` can explain: each muscle of the knowledge base and each disposition."""
     return kb.muscles + tuple(d.value for d in Disposition)

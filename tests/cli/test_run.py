@@ -93,13 +93,14 @@ def test_bad_option_exits_2() -> None:
     assert _run("-", "--format", "xml", input=GOOD).exit_code == 2
 
 
-def test_the_command_offers_exactly_the_library_formats() -> None:
-    from triage.casefiles import INPUT_FORMATS
-    from triage.cli import run
-    from triage.formats import OUTPUT_FORMATS
+def test_the_library_reads_and_writes_exactly_the_formats_it_names() -> None:
+    from triage.casefiles import _READERS
+    from triage.fileformats import INPUT_FORMATS, OUTPUT_FORMAT_BY_EXTENSION, OUTPUT_FORMATS
+    from triage.formats import WRITERS
 
-    assert run._INPUT_FORMATS == ("auto", *INPUT_FORMATS)
-    assert set(run._OUTPUT_FORMATS) == set(OUTPUT_FORMATS)
+    assert tuple(_READERS) == INPUT_FORMATS
+    assert tuple(WRITERS) == OUTPUT_FORMATS
+    assert set(OUTPUT_FORMAT_BY_EXTENSION.values()) == set(OUTPUT_FORMATS)
 
 
 #: ``triage`` in a fresh interpreter that reports another experta release than the proven one.

@@ -11,7 +11,8 @@ import yaml
 from helpers import make_case
 
 from triage.errors import CaseError, Location
-from triage.formats import OUTPUT_FORMATS, make_writer
+from triage.fileformats import OUTPUT_FORMATS
+from triage.formats import make_writer
 from triage.results import ErrorRecord
 
 

@@ -13,7 +13,7 @@ import yaml
 from helpers import make_case
 
 from triage.errors import InterruptedRun, OutputFileError
-from triage.formats import OUTPUT_FORMATS
+from triage.fileformats import OUTPUT_FORMATS
 from triage.output import open_output
 
 READERS = {

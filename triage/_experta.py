@@ -8,8 +8,11 @@ runs, so we lend ``collections.Mapping`` (the real ``collections.abc.Mapping``)
 for exactly that import and take it away again. Nothing else is patched, the
 installed packages are untouched and ``pip install`` stays plain.
 
-Every other module imports experta names from here, never from experta itself;
-that includes the RETE internals ``triage.compiler`` overrides for speed.
+Every other module imports experta names from here, never from experta itself,
+with one exception: the RETE internals the fast path overrides for speed are
+imported by ``triage.engine.fast_rete`` (after this module), which is loaded
+only on the experta release it was proven against, so another release, where
+they may have moved, still runs the plain engine.
 """
 
 from __future__ import annotations
@@ -32,15 +35,8 @@ def _import_frozendict_1_2() -> None:
 _import_frozendict_1_2()
 
 from experta import AS, EXISTS, NOT, Fact, KnowledgeEngine, P, Rule, watchers  # noqa: E402
-from experta.agenda import Agenda  # noqa: E402
-from experta.factlist import FactList  # noqa: E402
 from experta.matchers.rete import ReteMatcher  # noqa: E402
-from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
-from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
-from experta.matchers.rete.token import Token  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
 
-__all__ = ["AS", "EXISTS", "NOT", "Agenda", "ChildNode", "DepthStrategy", "Fact", "FactList",
-           "FeatureCheck", "FeatureTesterNode", "KnowledgeEngine", "NoMemory", "P", "ReteMatcher",
-           "Rule", "Token", "TypeCheck", "watchers"]
+__all__ = ["AS", "EXISTS", "NOT", "DepthStrategy", "Fact", "KnowledgeEngine", "P", "ReteMatcher",
+           "Rule", "watchers"]

@@ -25,15 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case
-from .compiler import Firing
 from .conditions import SET_OPERATORS, Condition
 from .errors import TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
-from .results import TriageResult
+from .results import Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
 from .vocabulary import Disposition, did_you_mean
 
-#: What ``--why-not`` accepts: a muscle or a disposition.
 def why_not_targets(kb: KnowledgeBase) -> tuple[str, ...]:
     """What ``--why-not`` can explain: each muscle of the knowledge base and each disposition."""
     return kb.muscles + tuple(d.value for d in Disposition)

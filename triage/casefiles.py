@@ -717,6 +717,5 @@ def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str] | None]:
         yield row
 
 
+#: One reader per name of :data:`triage.fileformats.INPUT_FORMATS`.
 _READERS = {"yaml": _read_yaml, "json": _read_json, "jsonl": _read_jsonl, "csv": _read_csv}
-#: The input formats ``read_cases`` accepts (besides "auto").
-INPUT_FORMATS = tuple(_READERS)

@@ -2,7 +2,9 @@
 
 The library raises these and never prints; the CLI turns them into messages
 and exit codes in one place (``triage.cli.common.reports_errors``). Warnings
-are data too (:class:`InputWarning`), handed to a callback for the caller to show.
+about input are data too (:class:`InputWarning`), handed to a callback for the
+caller to show; a warning about the library's own set-up is a Python warning
+(:class:`TriageWarning`), which the CLI shows as one line.
 """
 
 from __future__ import annotations
@@ -107,6 +109,14 @@ class CaseError(TriageError):
     def all(self) -> tuple[CaseError, ...]:
         """Every problem of the case, the first one first."""
         return (self, *self.more)
+
+
+class TriageWarning(UserWarning):
+    """Base of the Python warnings the triage library issues (``warnings.warn``)."""
+
+
+class ExpertaVersionWarning(TriageWarning):
+    """The installed experta is not the one the fast engine was proven on: the plain one runs."""
 
 
 @dataclass(frozen=True)

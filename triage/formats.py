@@ -215,11 +215,11 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
+#: One writer per name of :data:`triage.fileformats.OUTPUT_FORMATS`.
 WRITERS: dict[str, type[ResultWriter]] = {
     "jsonl": JsonLinesWriter, "json": JsonWriter, "yaml": YamlWriter,
     "csv": CsvWriter, "table": TableWriter,
 }
-OUTPUT_FORMATS = tuple(WRITERS)
 
 
 def make_writer(fmt: str, stream: IO[str], width: int | None = None,

@@ -19,6 +19,7 @@ from typing import Any
 from .case import Case, blank_answers, parse_case
 from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
+from .questions import Question, parse_questions
 from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, did_you_mean, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
 
@@ -135,7 +136,7 @@ class KnowledgeBase:
     dispositions: dict[Disposition, DispositionAdvice]
     always_advice: tuple[str, ...]
     files: tuple[Path, ...]
-    questions: tuple[Any, ...] = ()
+    questions: tuple[Question, ...] = ()
     raw_questions: Any = None
     questions_file: str | None = None
     _by_id: dict[str, KnowledgeRule] = field(default_factory=dict, repr=False, compare=False)
@@ -293,12 +294,11 @@ class _Reader:
         rules = self._rules(sources, derived, techniques, settings.get("salience", {}))
         self._check_salience_order(rules)
         self._check_safety_floor(rules, vocabulary)
-        questions: tuple[Any, ...] = ()
+        questions: tuple[Question, ...] = ()
         raw_questions, questions_file = self._single("questions")
         if raw_questions is not None:
-            from .questions import parse_questions
-
-            questions = parse_questions(raw_questions, questions_file or "", self.problems, vocabulary)
+            questions = parse_questions(raw_questions, questions_file or "", self.problems, vocabulary,
+                                        parse_when=parse_when)
         if self.problems:
             raise KnowledgeBaseError(self.problems)
         return KnowledgeBase(

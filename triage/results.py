@@ -5,9 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .compiler import Firing
 from .errors import CaseError
 from .vocabulary import Disposition
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule firing: its place in the order, the facts it matched, what it asserted."""
+
+    order: int
+    rule: str
+    facts: dict[str, Any]
+    asserted: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"order": self.order, "rule": self.rule, "facts": self.facts,
+                "asserted": list(self.asserted)}
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from math import prod
 from pathlib import Path
 
 from .case import Case
-from .compiler import Recommendation as RecommendationFact
-from .compiler import Referral as ReferralFact
-from .compiler import SelfCare, Sign, build_engine
+from .compiler import build_engine
+from .engine.facts import Recommendation as RecommendationFact
+from .engine.facts import Referral as ReferralFact
+from .engine.facts import SelfCare, Sign
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .results import LikelyMuscle, Recommendation, Referral, ReferralReason, TriageResult
 from .vocabulary import Disposition

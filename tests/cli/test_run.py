@@ -93,10 +93,41 @@ def test_bad_option_exits_2() -> None:
     assert _run("-", "--format", "xml", input=GOOD).exit_code == 2
 
 
-def test_the_command_offers_exactly_the_library_formats() -> None:
-    from triage.casefiles import INPUT_FORMATS
-    from triage.cli import run
-    from triage.formats import OUTPUT_FORMATS
+def test_the_library_reads_and_writes_exactly_the_formats_it_names() -> None:
+    from triage.casefiles import _READERS
+    from triage.fileformats import INPUT_FORMATS, OUTPUT_FORMAT_BY_EXTENSION, OUTPUT_FORMATS
+    from triage.formats import WRITERS
 
-    assert run._INPUT_FORMATS == ("auto", *INPUT_FORMATS)
-    assert set(run._OUTPUT_FORMATS) == set(OUTPUT_FORMATS)
+    assert tuple(_READERS) == INPUT_FORMATS
+    assert tuple(WRITERS) == OUTPUT_FORMATS
+    assert set(OUTPUT_FORMAT_BY_EXTENSION.values()) == set(OUTPUT_FORMATS)
+
+
+#: ``triage`` in a fresh interpreter that reports another experta release than the proven one.
+_OTHER_EXPERTA = (
+    "import sys\n"
+    "from importlib import metadata\n"
+    "real = metadata.version\n"
+    "metadata.version = lambda name: '2.0.0' if name == 'experta' else real(name)\n"
+    "from triage.__main__ import main\n"
+    "sys.argv = ['triage', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_another_experta_is_one_readable_warning_line(workers: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from helpers import write_generated_cases
+
+    cases = write_generated_cases(tmp_path / "cases.jsonl", 150)
+    run = subprocess.run([sys.executable, "-c", _OTHER_EXPERTA, "run", str(cases), "--format",
+                          "jsonl", "--workers", workers, "--quiet"],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        "triage: warning: experta 2.0.0 is installed, not 1.9.4: using experta's plain engine "
+        "(same results, slower)"]
+    assert len(run.stdout.splitlines()) == 150

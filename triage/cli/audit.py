@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..fileformats import INPUT_FORMATS
 from .common import (EXIT_CANNOT_RUN, EXIT_INVALID_CASES, EXIT_OK, echo_warning, load_session,
                      reports_errors, rules_option)
 
@@ -40,7 +41,7 @@ def _complete_why_not(ctx: click.Context, param: click.Parameter, incomplete: st
               help="Also explain why this muscle or disposition was (not) concluded; repeat for "
                    "several (a muscle of the knowledge base, or emergency, urgent, see_doctor, "
                    "self_care).")
-@click.option("--input-format", type=click.Choice(("auto", "yaml", "json", "jsonl", "csv")),
+@click.option("--input-format", type=click.Choice(("auto", *INPUT_FORMATS)),
               default="auto", show_default=True, help="Format of the case files.")
 @rules_option
 @reports_errors

@@ -8,12 +8,14 @@ import functools
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from ..errors import TriageWarning
 from ..interrupts import exit_status, install
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +38,25 @@ def rules_option(function: F) -> F:
 def echo_warning(warning: Any) -> None:
     """Show a library warning (an :class:`~triage.errors.InputWarning`) on stderr."""
     click.echo(f"triage: {warning}", err=True)
+
+
+@contextlib.contextmanager
+def library_warnings_as_lines() -> Iterator[None]:
+    """Show the library's Python warnings (:class:`~triage.errors.TriageWarning`) as
+    ``triage: warning: message``, one line on stderr, instead of Python's file,
+    line and source dump; other warnings are shown as Python would."""
+    with warnings.catch_warnings():
+        python_way = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+            if issubclass(category, TriageWarning):
+                say(f"warning: {message}")
+            else:
+                python_way(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def shown_problem(problem: Any) -> Any:
@@ -166,7 +187,8 @@ class TriageGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         restore = install()
         try:
-            status = self._run(args, prog_name, complete_var, **extra)
+            with library_warnings_as_lines():
+                status = self._run(args, prog_name, complete_var, **extra)
             final = _flush_stdout()
             sys.exit(final if final is not None and status in (EXIT_OK, EXIT_INVALID_CASES) else status)
         finally:

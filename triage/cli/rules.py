@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..fileformats import INPUT_FORMATS
 from .common import (EXIT_INVALID_CASES, EXIT_OK, load_session, reports_errors, rules_option,
                      shown_problem, terminal_width)
 
@@ -116,7 +117,7 @@ def show_command(rule_id: str, output_format: str, rules_dir: Path | None) -> No
 @click.argument("files", nargs=-1, required=True, metavar="CASES...")
 @click.option("--format", "-f", "output_format", type=click.Choice(("table", "json")),
               default="table", show_default=True)
-@click.option("--input-format", type=click.Choice(("auto", "yaml", "json", "jsonl", "csv")),
+@click.option("--input-format", type=click.Choice(("auto", *INPUT_FORMATS)),
               default="auto", show_default=True, help="Format of the case files.")
 @rules_option
 @reports_errors

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import click
 
+from ..fileformats import INPUT_FORMATS, OUTPUT_FORMAT_BY_EXTENSION, OUTPUT_FORMATS
 from .common import (EXIT_INVALID_CASES, EXIT_OK, echo_warning, load_session, reports_errors,
                      rules_option, say, terminal_width, use_color)
-
-# Spelled out rather than imported from casefiles/formats, which would pull in
-# experta and double start-up time; tests/cli/test_run.py checks they agree.
-_INPUT_FORMATS = ("auto", "yaml", "json", "jsonl", "csv")
-_OUTPUT_FORMATS = ("jsonl", "json", "yaml", "csv", "table")
-_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".yaml": "yaml",
-                 ".yml": "yaml", ".csv": "csv", ".txt": "table"}
 
 
 def default_format(output: Path | None) -> str:
@@ -28,21 +22,21 @@ def default_format(output: Path | None) -> str:
     """
     if output is not None:
         suffix = output.suffix.lower()
-        if suffix and suffix not in _BY_EXTENSION:
+        if suffix and suffix not in OUTPUT_FORMAT_BY_EXTENSION:
             raise click.UsageError(
                 f"cannot tell the format of {output} from {output.suffix!r}; give --format "
-                f"({', '.join(_OUTPUT_FORMATS)}) or use one of {', '.join(_BY_EXTENSION)}")
-        return _BY_EXTENSION.get(suffix, "jsonl")
+                f"({', '.join(OUTPUT_FORMATS)}) or use one of {', '.join(OUTPUT_FORMAT_BY_EXTENSION)}")
+        return OUTPUT_FORMAT_BY_EXTENSION.get(suffix, "jsonl")
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
 @click.command("run")
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
-@click.option("--format", "-f", "output_format", type=click.Choice(_OUTPUT_FORMATS), default=None,
+@click.option("--format", "-f", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None,
               help="Output format (default: table on a terminal, else jsonl or the --output extension).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write results to this file instead of standard output.")
-@click.option("--input-format", type=click.Choice(_INPUT_FORMATS), default="auto", show_default=True,
+@click.option("--input-format", type=click.Choice(("auto", *INPUT_FORMATS)), default="auto", show_default=True,
               help="Format of the case files (auto: by extension, else by content).")
 @click.option("--delimiter", type=click.Choice((",", ";", "tab")), default=None,
               help="CSV delimiter (default: detected from the header: comma, semicolon or tab).")

@@ -17,10 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 # The case-file reader's JSON rules: no repeated keys, bounded nesting.
+from ..audit import why_not_targets
 from ..casefiles import MAX_JSON_DEPTH, _json_depth_ok, _no_duplicate_keys
 from ..errors import CaseError
 from ..results import ErrorRecord
-from ..vocabulary import Disposition
 from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
@@ -156,7 +156,7 @@ async def audit(request: Request) -> Response:
     kb = kb_of(request)
     why_not = request.query_params.get("why_not") or None
     try:
-        targets = (*kb.kb.vocabulary.muscles, *(d.value for d in Disposition))
+        targets = why_not_targets(kb.kb)
         if why_not is not None and why_not not in targets:
             raise BadRequest(422, f"why_not must be one of {', '.join(targets)}", field="why_not",
                              value=why_not[:200])

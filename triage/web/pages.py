@@ -24,6 +24,7 @@ from ..api import TriageKB, answers_file
 from ..audit import CaseAudit, audit_case, render_dot
 from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
 from ..errors import CaseError, TriageError
+from ..fileformats import INPUT_FORMATS
 from ..questions import Question
 from ..results import ErrorRecord
 from .engine import engine_of, kb_of
@@ -247,7 +248,7 @@ async def audit_post(request: Request) -> Response:
     """Audit a pasted or uploaded case file: each case's trace, HOW, and the inference graph."""
     form = await _form(request, _FORM, _UPLOAD)
     fmt = str(form.get("format", "auto"))
-    if fmt not in ("auto", "yaml", "json", "jsonl", "csv"):
+    if fmt not in ("auto", *INPUT_FORMATS):
         fmt = "auto"
     upload = form.get("file")
     text = str(form.get("cases", ""))

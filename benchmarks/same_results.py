@@ -1,0 +1,92 @@
+"""Digest every result triage gives, to show a refactoring changed none of them.
+
+    python benchmarks/same_results.py --output before.txt      # on the old commit
+    python benchmarks/same_results.py --compare before.txt     # on the new one
+
+It hashes (SHA-256) the bytes of:
+
+- ``triage run`` on each bundled example (``examples/``), in every output
+  format but the terminal table, one worker (the CLI end to end, error
+  records and audit trails included);
+- the JSON of 20,000 generated cases (``benchmarks/cases.py``, seed 6)
+  triaged in this process.
+
+One line per input; ``--compare`` exits 1 and names the lines that differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cases import generate_cases  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Output formats whose bytes are compared (the table depends on the terminal width).
+FORMATS = ("jsonl", "json", "yaml", "csv")
+#: Generated batches: (number of cases, seed).
+GENERATED = ((20_000, 6),)
+
+
+def main() -> None:
+    """Compute the digests; write, print or compare them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, help="write the digests to this file")
+    parser.add_argument("--compare", type=Path, help="compare with digests written earlier")
+    args = parser.parse_args()
+
+    lines = [*example_digests(), *generated_digests()]
+    text = "".join(line + "\n" for line in lines)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    if args.compare is None:
+        if args.output is None:
+            sys.stdout.write(text)
+        return
+    before = args.compare.read_text(encoding="utf-8").splitlines()
+    differ = sorted(set(before) ^ set(lines))
+    if differ:
+        sys.stdout.write("results differ:\n" + "".join(f"  {line}\n" for line in differ))
+        sys.exit(1)
+    sys.stdout.write(f"same results: {len(lines)} digests identical\n")
+
+
+def example_digests() -> list[str]:
+    """One digest per bundled example and output format, from the CLI."""
+    found = []
+    for example in sorted((ROOT / "examples").iterdir()):
+        for fmt in FORMATS:
+            run = subprocess.run(
+                [sys.executable, "-m", "triage", "run", str(example), "--format", fmt,
+                 "--workers", "1", "--quiet"],
+                capture_output=True, cwd=ROOT, check=False)
+            digest = hashlib.sha256(run.stdout + run.stderr).hexdigest()
+            found.append(f"examples/{example.name} {fmt} exit={run.returncode} {digest}")
+    return found
+
+
+def generated_digests() -> list[str]:
+    """One digest per generated batch, triaged in this process."""
+    from triage.case import parse_case
+    from triage.formats import to_json
+    from triage.session import TriageSession
+
+    session = TriageSession()
+    vocabulary = session.kb.vocabulary
+    found = []
+    for count, seed in GENERATED:
+        digest = hashlib.sha256()
+        for n, raw in enumerate(generate_cases(count, seed), start=1):
+            result = session.triage(parse_case(raw, f"gen#{n}", vocabulary))
+            digest.update(to_json(result).encode("utf-8") + b"\n")
+        found.append(f"generated count={count} seed={seed} {digest.hexdigest()}")
+    return found
+
+
+if __name__ == "__main__":
+    main()

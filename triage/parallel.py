@@ -26,6 +26,7 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
 import os
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
@@ -33,7 +34,7 @@ from typing import Any
 
 from .case import Case
 from .casefiles import CaseRecord
-from .errors import WorkerError
+from .errors import ExpertaVersionWarning, WorkerError
 from .interrupts import blocked, shielded, worker_signals
 from .knowledge import KnowledgeBase
 from .results import ErrorRecord, Outcome, TriageResult
@@ -297,6 +298,9 @@ def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase) 
     triage each chunk that arrives until the pipe closes."""
     global _worker_session
     worker_signals()
+    # The parent has already said which engine runs; a spawned worker, which
+    # chooses again, would say it once more (in Python's own format).
+    warnings.simplefilter("ignore", ExpertaVersionWarning)
     _worker_session = TriageSession(kb)
     while True:
         try:

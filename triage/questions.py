@@ -137,8 +137,7 @@ class _QuestionReader:
             return
         answer = item.get("answer")
         if answer not in ANSWER_TYPES:
-            self.problem(item.line_of("answer"), f"answer must be one of {', '.join(ANSWER_TYPES)}, "
-                         f"got {answer!r}", name)
+            self.problem(item.line_of("answer"), not_allowed("unknown answer type", answer, ANSWER_TYPES), name)
             return
         if ANSWER_TYPES[answer] is not spec.kind:
             fitting = next(a for a, kind in ANSWER_TYPES.items() if kind is spec.kind)

@@ -56,6 +56,8 @@ def test_the_bundled_questions_have_no_problems() -> None:
     ("  - field: severity\n", "  - field: severety\n", "did you mean 'severity'"),
     ("  - field: conditions\n    answer: many", "  - field: conditions\n    answer: one",
      "conditions is list, so its answer must be 'many'"),
+    ("  - field: conditions\n    answer: many", "  - field: conditions\n    answer: manny",
+     "unknown answer type 'manny'; did you mean 'many'? Allowed: many, one, number, yes_no."),
     ("      tennis_serve: A tennis", "      tenis_serve: A tennis", "did you mean 'tennis_serve'"),
     ("      age: {unknown: true}\n", "      ages: {unknown: true}\n", "unknown condition subject 'ages'"),
     ("      age: {unknown: true}\n", "      likely_muscles: {empty: true}\n      age: {unknown: true}\n",

@@ -34,6 +34,7 @@ from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, why_lines
 from .questions import Question
 from .results import ErrorRecord
 from .session import TriageSession
+from .vocabulary import with_allowed
 
 #: The case id given to a questionnaire's answers (as ``triage ask`` does).
 QUESTIONNAIRE_ID = "ask"
@@ -237,7 +238,7 @@ def answer_text(question: Question, value: Any, case_id: str = QUESTIONNAIRE_ID)
     if isinstance(shown, str):
         shown = shown[:200]
     if not ok:
-        raise CaseError(f"{_short(value)} is not an answer to {question.id!r}. Allowed: {allowed}.",
+        raise CaseError(with_allowed(f"{_short(value)} is not an answer to {question.id!r}", allowed),
                         where, value=shown, allowed=allowed)
     try:
         parse_answer(question, text)

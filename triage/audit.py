@@ -30,7 +30,7 @@ from .errors import TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .results import Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
-from .vocabulary import Disposition, did_you_mean
+from .vocabulary import Disposition, not_allowed
 
 def why_not_targets(kb: KnowledgeBase) -> tuple[str, ...]:
     """What ``--why-not`` can explain: each muscle of the knowledge base and each disposition."""
@@ -360,10 +360,7 @@ def explain_why_not(kb: KnowledgeBase, case: Case, result: TriageResult, target:
     """
     targets = why_not_targets(kb)
     if target not in targets:
-        hint = did_you_mean(target, targets)
-        raise TriageError(f"cannot explain {target!r}: name a muscle or a disposition"
-                          + (f"; did you mean {hint!r}?" if hint else "")
-                          + f" Allowed: {', '.join(targets)}.")
+        raise TriageError(not_allowed("cannot explain", target, targets, rest=": name a muscle or a disposition"))
     fired = {f.rule: f.order for f in result.fired_rules}
     concluded = _engine_state(kb, result)
     if target in kb.muscles:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CaseError, Location
-from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean
+from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean, with_allowed
 from .yamlio import line_of
 
 
@@ -117,10 +117,8 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
              suggestion: str | None = None) -> CaseError:
         at = Location(file, line_of(raw, name) or line, case_id, name)
         allowed = spec.allowed() if spec else None
-        text = message + (f"; did you mean {suggestion!r}?" if suggestion else ".")
-        if allowed:
-            text += f" Allowed: {allowed}."
-        return CaseError(text, at, value=_shown(value), allowed=allowed, suggestion=suggestion)
+        return CaseError(with_allowed(message, allowed or None, suggestion), at, value=_shown(value),
+                         allowed=allowed, suggestion=suggestion)
 
     errors = [fail(str(name), f"unknown field {name!r}", name, None, did_you_mean(name, list(fields)))
               for name in raw if name not in fields]

@@ -28,7 +28,7 @@ from typing import IO, Any
 from .case import Case, normal_spelling, parse_case
 from .errors import CaseError, InputFileError, InputWarning, Location
 from .results import ErrorRecord
-from .vocabulary import REQUIRED_FIELDS, Vocabulary, did_you_mean
+from .vocabulary import REQUIRED_FIELDS, Vocabulary, not_allowed
 from .yamlio import iter_yaml_cases
 
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
@@ -674,12 +674,11 @@ def _csv_header(cells: list[str], delimiter: str, vocabulary: Vocabulary,
             unknown.append(column)
             header.append(None)
         else:
-            hint = did_you_mean(column, list(vocabulary.fields))
-            raise InputFileError(
-                f"unknown column {column!r}" + (f"; did you mean {hint!r}?" if hint else ".")
-                + _delimiter_hint(column, delimiter)
-                + f" Allowed: {', '.join(vocabulary.fields)}. --ignore-unknown-columns skips columns "
-                  "that are not case fields.", Location(name, 1))
+            raise InputFileError(not_allowed(
+                "unknown column", column, vocabulary.fields,
+                note=(_delimiter_hint(column, delimiter)
+                      + " --ignore-unknown-columns skips columns that are not case fields.").strip()),
+                Location(name, 1))
     if cells and all(column is None for column in header):
         raise InputFileError("no column of the header is a case field, so nothing can be read."
                              + _delimiter_hint(cells[0], delimiter), Location(name, 1))

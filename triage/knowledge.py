@@ -20,7 +20,7 @@ from .case import Case, blank_answers, parse_case
 from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
 from .questions import Question, parse_questions
-from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, did_you_mean, parse_vocabulary
+from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, not_allowed, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
 
 CONCLUSION_KINDS = ("derive", "refer", "sign", "conclude", "recommend")
@@ -270,9 +270,7 @@ class _Reader:
 
     def _unknown_key(self, file: str, mapping: YamlMap, key: Any, allowed: tuple[str, ...],
                      what: str) -> None:
-        hint = did_you_mean(str(key), list(allowed))
-        text = f"unknown {what} {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
-        self.problem(Location(file, mapping.line_of(key)), text + f" Allowed: {', '.join(allowed)}.")
+        self.problem(Location(file, mapping.line_of(key)), not_allowed(f"unknown {what}", key, allowed))
 
     def _check_keys(self, file: str, mapping: YamlMap, allowed: tuple[str, ...], what: str) -> None:
         for key in mapping:
@@ -463,8 +461,7 @@ class _Reader:
             return ()
         for source in value:
             if source not in sources:
-                hint = did_you_mean(source, list(sources))
-                self.problem(where, f"unknown source {source!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+                self.problem(where, not_allowed("unknown source", source, sources))
         return tuple(value)
 
     # -- rules -------------------------------------------------------------
@@ -501,11 +498,9 @@ class _Reader:
             kind = subject_kind(str(subject), self.vocabulary)
             if kind is None:
                 allowed = [*self.vocabulary.askable, "derived", "likely_muscles", "referred", "self_care"]
-                hint = did_you_mean(str(subject), allowed)
-                self.problem(Location(file, line, field=str(subject)),
-                             f"unknown condition subject {subject!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                             + f" Allowed: {', '.join(allowed)}. A new case field is added in "
-                             "the vocabulary section (rules/vocabulary.yaml).")
+                self.problem(Location(file, line, field=str(subject)), not_allowed(
+                    "unknown condition subject", subject, allowed,
+                    note="A new case field is added in the vocabulary section (rules/vocabulary.yaml)."))
                 continue
             if not isinstance(test, YamlMap):
                 test = {"is": test} if kind in ("referred", "self_care") else test
@@ -524,9 +519,7 @@ class _Reader:
                    derived: dict[str, str]) -> Condition | None:
         allowed_ops = OPERATORS[kind]
         if operator not in allowed_ops:
-            hint = did_you_mean(str(operator), list(allowed_ops))
-            self.problem(where, f"operator {operator!r} does not apply to {subject!r}"
-                         + (f"; did you mean {hint!r}?" if hint else "") + f" Allowed: {', '.join(allowed_ops)}.")
+            self.problem(where, not_allowed("operator", operator, allowed_ops, rest=f" does not apply to {subject!r}"))
             return None
         vocabulary = self._vocabulary(subject, derived)
         if operator in ("unknown", "empty") or kind in ("referred", "self_care") or \
@@ -550,10 +543,8 @@ class _Reader:
                 return None
             bad = [v for v in values if v not in vocabulary]
             for value in bad:
-                hint = did_you_mean(value, list(vocabulary))
-                self.problem(where, f"unknown value {value!r} for {subject}"
-                             + (f"; did you mean {hint!r}?" if hint else "")
-                             + f" Allowed: {', '.join(vocabulary)}." + _where_to_add(subject))
+                self.problem(where, not_allowed("unknown value", value, vocabulary, rest=f" for {subject}",
+                                                note=_where_to_add(subject).strip()))
             if bad:
                 return None
             operand = tuple(operand) if many else operand
@@ -608,8 +599,7 @@ class _Reader:
             return None
         for technique in value:
             if technique not in techniques:
-                hint = did_you_mean(technique, list(techniques))
-                self.problem(where, f"unknown technique {technique!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+                self.problem(where, not_allowed("unknown technique", technique, techniques))
         return Conclusion(kind, techniques=tuple(value))
 
     def _check_safety(self, ident: str, conditions: list[Condition], conclusion: Conclusion,

@@ -28,7 +28,7 @@ from .knowledge import KnowledgeBase, KnowledgeRule
 from .questions import Choice, Question
 from .results import TriageResult
 from .session import TriageSession
-from .vocabulary import Disposition, did_you_mean
+from .vocabulary import Disposition, did_you_mean, with_allowed
 
 # Navigation words start with a colon, so no answer can be taken for one
 # ("back" is also a place that hurts).
@@ -440,13 +440,9 @@ def _pick(question: Question, text: str) -> str | bool:
         raise InvalidAnswer(f"{text!r} could be any of: {shown}. Type more of the one you mean, "
                             "or its number.")
     hint = _suggestion(question, text)
-    if hint is not None:
-        raise InvalidAnswer(f"{text!r} is not one of the choices; did you mean {_name(hint.value)!r} "
-                            f"({hint.label})?")
-    allowed = ", ".join(_name(c.value) for c in choices)
-    navigation = _NAVIGATION_HINTS.get(text.lower())
-    raise InvalidAnswer(f"{text!r} is not one of the choices ({allowed})."
-                        + (f" {navigation}" if navigation else ""))
+    raise InvalidAnswer(with_allowed(f"{text!r} is not one of the choices", [_name(c.value) for c in choices],
+                                     _name(hint.value) if hint else None,
+                                     _NAVIGATION_HINTS.get(text.lower(), "")))
 
 
 def _suggestion(question: Question, text: str) -> Choice | None:

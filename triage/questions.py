@@ -17,7 +17,7 @@ from typing import Any
 
 from .conditions import Condition
 from .errors import Location, Problem
-from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean
+from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
 from .yamlio import YamlList, YamlMap
 
 #: Parses the ``when`` of a mapping as rules do: ``(item, file, problems, vocabulary)``
@@ -119,18 +119,13 @@ class _QuestionReader:
     def read(self, item: YamlMap) -> None:
         for key in item:
             if key not in _KEYS:
-                hint = did_you_mean(str(key), _KEYS)
-                self.problem(item.line_of(key), f"unknown question key {key!r}"
-                             + (f"; did you mean {hint!r}?" if hint else "")
-                             + f" Allowed: {', '.join(_KEYS)}.")
+                self.problem(item.line_of(key), not_allowed("unknown question key", key, _KEYS))
         name = item.get("field")
         askable = self.vocabulary.askable
         if name not in askable:
-            hint = did_you_mean(name, askable)
-            self.problem(item.line_of("field"), f"unknown case field {name!r}"
-                         + (f"; did you mean {hint!r}?" if hint else "")
-                         + f" Allowed: {', '.join(askable)}. A new field is added in the "
-                         "vocabulary section (rules/vocabulary.yaml).")
+            self.problem(item.line_of("field"), not_allowed(
+                "unknown case field", name, askable,
+                note="A new field is added in the vocabulary section (rules/vocabulary.yaml)."))
             return
         spec = self.vocabulary.fields[name]
         ident = item.get("id", name)
@@ -142,8 +137,7 @@ class _QuestionReader:
             return
         answer = item.get("answer")
         if answer not in ANSWER_TYPES:
-            self.problem(item.line_of("answer"), f"answer must be one of {', '.join(ANSWER_TYPES)}, "
-                         f"got {answer!r}", name)
+            self.problem(item.line_of("answer"), not_allowed("unknown answer type", answer, ANSWER_TYPES), name)
             return
         if ANSWER_TYPES[answer] is not spec.kind:
             fitting = next(a for a, kind in ANSWER_TYPES.items() if kind is spec.kind)
@@ -214,10 +208,8 @@ class _QuestionReader:
         choices = []
         for value, label in raw.items():
             if value not in spec.values:
-                hint = did_you_mean(str(value), spec.values)
-                self.problem(raw.line_of(value), f"unknown value {value!r} for {spec.name}"
-                             + (f"; did you mean {hint!r}?" if hint else "")
-                             + f" Allowed: {', '.join(spec.values)}.", spec.name)
+                self.problem(raw.line_of(value), not_allowed("unknown value", value, spec.values,
+                                                             rest=f" for {spec.name}"), spec.name)
                 continue
             if not isinstance(label, str) or not label.strip():
                 self.problem(raw.line_of(value), f"the label of {value!r} must be a non-empty text",

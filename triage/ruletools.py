@@ -24,7 +24,7 @@ from .errors import Location, TriageError
 from .knowledge import EXAMPLE_BASE, KnowledgeBase, KnowledgeRule
 from .results import ErrorRecord
 from .session import TriageSession
-from .vocabulary import did_you_mean
+from .vocabulary import not_allowed
 
 
 # -- rules test --------------------------------------------------------------------
@@ -130,9 +130,7 @@ def find_rule(kb: KnowledgeBase, rule_id: str) -> KnowledgeRule:
         return kb.rule(rule_id)
     except KeyError:
         ids = [r.id for r in kb.rules]
-        hint = did_you_mean(rule_id, ids)
-        raise TriageError(f"no rule {rule_id!r} in the knowledge base"
-                          + (f"; did you mean {hint!r}?" if hint else ""),
+        raise TriageError(not_allowed("no rule", rule_id, ids, rest=" in the knowledge base", listed=False),
                           Location(f"{kb.directory.name}/")) from None
 
 

@@ -137,12 +137,44 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def not_allowed(what: str, value: object, allowed: Iterable[str]) -> str:
-    """The one message for a name that is not allowed: did-you-mean, then the list."""
+#: How many allowed names a message lists before it says how many more there are.
+MAX_LISTED = 30
+
+
+def with_allowed(message: str, allowed: Iterable[str] | str | None = None,
+                 suggestion: str | None = None, note: str = "") -> str:
+    """Finish ``message`` the one way every "not allowed" message ends.
+
+    ``message; did you mean 'x'?`` when there is a ``suggestion``, else
+    ``message.``; then ``Allowed: ...`` when ``allowed`` is given (names are
+    listed in their order, at most :data:`MAX_LISTED` of them; a string is a
+    description such as "a whole number from 0 to 120", shown as it is);
+    then ``note``, a further sentence such as where a new name is added.
+    """
+    text = message + (f"; did you mean {suggestion!r}?" if suggestion else ".")
+    if allowed is not None:
+        text += f" Allowed: {allowed if isinstance(allowed, str) else _listing(list(allowed))}."
+    return text + (f" {note}" if note else "")
+
+
+def not_allowed(what: str, value: object, allowed: Iterable[str], *, rest: str = "",
+                listed: bool = True, note: str = "") -> str:
+    """The one message for a name that is not one of ``allowed``.
+
+    Reads ``{what} {value!r}{rest}``, then a did-you-mean when ``value`` is a
+    near miss of an allowed name, then the allowed names (unless ``listed`` is
+    false: case and rule ids are data, too many to list), then ``note``.
+    """
     choices = list(allowed)
-    hint = did_you_mean(value, choices)
-    return (f"unknown {what} {value!r}" + (f"; did you mean {hint!r}?" if hint else ".")
-            + f" Allowed: {', '.join(choices)}.")
+    head = f"{what} {value!r}" if what else repr(value)
+    return with_allowed(head + rest, choices if listed else None, did_you_mean(value, choices), note)
+
+
+def _listing(names: list[str]) -> str:
+    """The names joined, a long list cut short with the count of the rest."""
+    if len(names) <= MAX_LISTED:
+        return ", ".join(names)
+    return ", ".join(names[:MAX_LISTED]) + f" and {len(names) - MAX_LISTED} more"
 
 
 _FIELD_KEYS = ("type", "description", "values", "minimum", "maximum", "at_least_one")
@@ -166,7 +198,7 @@ def parse_vocabulary(raw: Any, file: str, problems: list[Problem]) -> Vocabulary
         return Vocabulary({}, ())
     for key in raw:
         if key not in _SECTION_KEYS:
-            problem(raw.line_of(key), not_allowed("vocabulary key", key, _SECTION_KEYS))
+            problem(raw.line_of(key), not_allowed("unknown vocabulary key", key, _SECTION_KEYS))
     locations: dict[tuple[str, str | None], Location] = {}
     muscles = _values(raw.get("muscles"), raw.line_of("muscles"), "muscles", file, problems, locations)
     table = raw.get("fields")
@@ -199,10 +231,10 @@ def _field(name: str, spec: Any, line: int, file: str, problems: list[Problem],
         return None
     for key in spec:
         if key not in _FIELD_KEYS:
-            problem(not_allowed("field key", key, _FIELD_KEYS), spec.line_of(key))
+            problem(not_allowed("unknown field key", key, _FIELD_KEYS), spec.line_of(key))
     kind = TYPE_NAMES.get(spec.get("type"))  # type: ignore[arg-type]
     if kind is None:
-        problem(not_allowed("type", spec.get("type"), TYPE_NAMES), spec.line_of("type"))
+        problem(not_allowed("unknown type", spec.get("type"), TYPE_NAMES), spec.line_of("type"))
         return None
     description = spec.get("description")
     if not isinstance(description, str) or not description.strip():
@@ -282,7 +314,7 @@ def _informational(entry: YamlMap, value: str, where: Location,
     for key in entry:
         if key not in _VALUE_KEYS:
             problems.append(Problem(at(entry.line_of(key)), f"the value {value!r}: "
-                                    + not_allowed("key", key, _VALUE_KEYS)))
+                                    + not_allowed("unknown key", key, _VALUE_KEYS)))
     reason = entry.get("informational")
     if not isinstance(reason, str) or not reason.strip():
         line = entry.line_of("informational") if "informational" in entry else where.line

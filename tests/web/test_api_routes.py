@@ -128,6 +128,8 @@ def test_audit_explains_one_case_or_a_list(client: TestClient) -> None:
     many = client.post("/api/v1/audit?why_not=self_care", json=[SELF_CARE, {"pain_sites": "x"}]).json()
     assert [w["target"] for w in many[0]["why_not"]] == ["self_care"] and "error" in many[1]
     assert client.post("/api/v1/audit?why_not=nose", json=SELF_CARE).status_code == 422
+    typo = client.post("/api/v1/audit?why_not=self_car", json=SELF_CARE).json()["error"]
+    assert typo["field"] == "why_not" and "did you mean 'self_care'? Allowed: " in typo["message"]
     assert client.post("/api/v1/audit", json={"pain_sites": []}).status_code == 422
 
 

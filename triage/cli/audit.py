@@ -60,7 +60,7 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
     from ..batch import read_all
     from ..formats import printable
     from ..results import ErrorRecord
-    from ..vocabulary import did_you_mean
+    from ..vocabulary import not_allowed
 
     session = load_session(rules_dir)
     audits = []
@@ -82,9 +82,8 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
             record = dataclasses.replace(record, id=printable(record.id))
         audits.append(audit_case(session, record, why_not))
     if case_id is not None and not audits and not errors:
-        hint = did_you_mean(case_id, seen)
-        click.echo(f"triage: no case with id {case_id!r} in {', '.join(files)}"
-                   + (f"; did you mean {hint!r}?" if hint else ""), err=True)
+        click.echo("triage: " + not_allowed("no case with id", case_id, seen, rest=f" in {', '.join(files)}",
+                                            listed=False), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     if output_format == "html":
         from ..audit_html import render_html

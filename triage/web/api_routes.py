@@ -21,6 +21,7 @@ from ..audit import why_not_targets
 from ..casefiles import MAX_JSON_DEPTH, _json_depth_ok, _no_duplicate_keys
 from ..errors import CaseError
 from ..results import ErrorRecord
+from ..vocabulary import not_allowed
 from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
@@ -158,8 +159,9 @@ async def audit(request: Request) -> Response:
     try:
         targets = why_not_targets(kb.kb)
         if why_not is not None and why_not not in targets:
-            raise BadRequest(422, f"why_not must be one of {', '.join(targets)}", field="why_not",
-                             value=why_not[:200])
+            raise BadRequest(422, not_allowed("cannot explain", why_not, targets,
+                                              rest=": name a muscle or a disposition"),
+                             field="why_not", value=why_not[:200])
         cases, is_list = _cases(await read_json(request))
     except BadRequest as exc:
         return _error(exc)

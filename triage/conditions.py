@@ -13,10 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS
 from .vocabulary import FieldKind, Vocabulary
-
-#: Subjects that are conclusions of the engine rather than case fields.
-ENGINE_SUBJECTS = ("derived", "likely_muscles", "referred", "self_care")
 
 SET_OPERATORS = ("has", "has_any", "has_all", "has_none")
 #: Operators whose operand is a list of values.
@@ -86,7 +84,7 @@ class Condition:
             return True
         if self.operator == "empty":
             return bool(self.operand)
-        if self.subject in ("referred", "self_care"):
+        if self.subject in FLAG_SUBJECTS:
             return self.operand is False
         return False
 
@@ -143,8 +141,8 @@ class Condition:
             return f"{self.subject} must {'not be given' if self.operand else 'be given'}"
         if self.operator == "empty":
             return f"{self.subject} must {'be empty' if self.operand else 'not be empty'}"
-        if self.subject in ("referred", "self_care"):
-            noun = {"referred": "referral", "self_care": "self-care conclusion"}[self.subject]
+        if self.subject in FLAG_SUBJECTS:
+            noun = ENGINE_SUBJECTS[self.subject].noun
             return f"there must be {'a' if self.operand else 'no'} {noun}"
         shown = ", ".join(str(_plain(v)) for v in self.values())
         if self.operator in LIST_OPERATORS:

@@ -134,6 +134,10 @@ def test_engine_subjects_are_one_table() -> None:
     assert FLAG_SUBJECTS == ("referred", "self_care")
     assert before_any_firing() == {"derived": frozenset(), "likely_muscles": frozenset(),
                                    "referred": False, "self_care": False}
+    assert [kind.operators for kind in ENGINE_SUBJECTS.values()] == [
+        ("has", "has_all", "has_none"), ("has", "has_all", "has_none", "empty"), ("is",), ("is",)]
+    assert [kind.domain(NAMES) for kind in ENGINE_SUBJECTS.values()] == [
+        ("long_sitting",), ("piriformis", "psoas"), (True, False), (True, False)]
 
 
 @pytest.mark.parametrize("general, specific, why", [

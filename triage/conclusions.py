@@ -11,7 +11,9 @@ rule redundant. Adding a kind means adding a class here and listing it in
 
 The engine's own subjects (``derived``, ``likely_muscles``, ``referred``,
 ``self_care``), which later rules test, are in one table,
-:data:`ENGINE_SUBJECTS`, each with the kind that draws it.
+:data:`ENGINE_SUBJECTS`, each with the kind that draws it; that class also
+says which operators test the subject, which values they may name and its
+value before any rule fires.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ class Conclusion:
     nothing_drawn: ClassVar[Any] = None
     #: The conclusion as a noun, for a flag subject ("there must be a referral").
     noun: ClassVar[str] = ""
+    #: The operators a rule may test ``draws_subject`` with. ``has_any`` is left out:
+    #: it would compile to an OR, which experta fires once per alternative that holds.
+    operators: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def parse(cls, then: Mapping[str, Any], where: Location, names: Names,
@@ -117,6 +122,11 @@ class Conclusion:
         """Words for what a test of this kind's subject needs (``name`` as in :meth:`draws`)."""
         raise NotImplementedError
 
+    @classmethod
+    def domain(cls, names: Names) -> tuple[Any, ...]:
+        """Every value a test of this kind's subject may name (true and false for a flag)."""
+        return (True, False) if cls.flag else ()
+
 
 @dataclass(frozen=True)
 class Derive(Conclusion):
@@ -127,6 +137,7 @@ class Derive(Conclusion):
     keys: ClassVar[tuple[str, ...]] = ("derive",)
     draws_subject: ClassVar[str | None] = "derived"
     nothing_drawn: ClassVar[Any] = frozenset()
+    operators: ClassVar[tuple[str, ...]] = ("has", "has_all", "has_none")
 
     @classmethod
     def parse(cls, then: Mapping[str, Any], where: Location, names: Names,
@@ -167,6 +178,10 @@ class Derive(Conclusion):
     def needed(cls, name: Any) -> str:
         return f"derived fact {name!r}"
 
+    @classmethod
+    def domain(cls, names: Names) -> tuple[Any, ...]:
+        return tuple(names.derived)
+
 
 @dataclass(frozen=True)
 class Sign(Conclusion):
@@ -178,6 +193,7 @@ class Sign(Conclusion):
     keys: ClassVar[tuple[str, ...]] = ("sign", "strength")
     draws_subject: ClassVar[str | None] = "likely_muscles"
     nothing_drawn: ClassVar[Any] = frozenset()
+    operators: ClassVar[tuple[str, ...]] = ("has", "has_all", "has_none", "empty")
 
     @classmethod
     def parse(cls, then: Mapping[str, Any], where: Location, names: Names,
@@ -221,6 +237,10 @@ class Sign(Conclusion):
     def needed(cls, name: Any) -> str:
         return "a strong sign for any muscle" if name is None else f"a strong sign for {name}"
 
+    @classmethod
+    def domain(cls, names: Names) -> tuple[Any, ...]:
+        return names.muscles
+
 
 @dataclass(frozen=True)
 class Refer(Conclusion):
@@ -234,6 +254,7 @@ class Refer(Conclusion):
     flag: ClassVar[bool] = True
     nothing_drawn: ClassVar[Any] = False
     noun: ClassVar[str] = "referral"
+    operators: ClassVar[tuple[str, ...]] = ("is",)
 
     @classmethod
     def parse(cls, then: Mapping[str, Any], where: Location, names: Names,
@@ -290,6 +311,7 @@ class Conclude(Conclusion):
     flag: ClassVar[bool] = True
     nothing_drawn: ClassVar[Any] = False
     noun: ClassVar[str] = "self-care conclusion"
+    operators: ClassVar[tuple[str, ...]] = ("is",)
 
     @classmethod
     def parse(cls, then: Mapping[str, Any], where: Location, names: Names,

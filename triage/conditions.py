@@ -26,12 +26,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     FieldKind.CHOICE.value: ("is", "is_any", "is_none_of", "unknown"),
     FieldKind.BOOLEAN.value: ("is", "unknown"),
     FieldKind.INTEGER.value: ("at_least", "above", "below", "at_most", "unknown"),
-    # has_any is left out for conclusions: it would compile to an OR, which
-    # experta fires once per alternative that holds.
-    "derived": ("has", "has_all", "has_none"),
-    "likely_muscles": ("has", "has_all", "has_none", "empty"),
-    "referred": ("is",),
-    "self_care": ("is",),
+    **{subject: kind.operators for subject, kind in ENGINE_SUBJECTS.items()},
 }
 
 _WORDS = {

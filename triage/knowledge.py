@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case, blank_answers, parse_case
-from .conclusions import CONCLUSION_KINDS, FLAG_SUBJECTS, STRENGTHS, Conclusion, Names, Refer, \
-    before_any_firing, kind_of
+from .conclusions import CONCLUSION_KINDS, ENGINE_SUBJECTS, FLAG_SUBJECTS, STRENGTHS, Conclusion, \
+    Names, Refer, before_any_firing, kind_of
 from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
 from .questions import Question, parse_questions
@@ -38,6 +38,8 @@ _SINGLE_SECTIONS = ("vocabulary", "questions")
 _RULE_KEYS = ("id", "description", "sources", "salience", "when", "then", "examples")
 _TECHNIQUE_KEYS = ("id", "name", "kind", "for", "steps", "hold", "cautions", "sources")
 _TECHNIQUE_KINDS = ("warming", "stretch", "massage", "rest")
+
+
 @dataclass(frozen=True)
 class KnowledgeRule:
     """One rule of the knowledge base, validated and ready to compile."""
@@ -500,7 +502,6 @@ class _Reader:
                 self.problem(where, f"{subject} {operator} takes true or false, got {operand!r}")
                 return None
         elif field_kind is FieldKind.INTEGER:
-            spec = self.vocabulary.fields[subject]
             if isinstance(operand, bool) or not isinstance(operand, int):
                 self.problem(where, f"{subject} {operator} takes a whole number, got {operand!r}")
                 return None
@@ -525,10 +526,8 @@ class _Reader:
         return Condition(subject, str(operator), operand, where.line)
 
     def _vocabulary(self, subject: str, derived: dict[str, str]) -> tuple[str, ...]:
-        if subject == "derived":
-            return tuple(derived)
-        if subject == "likely_muscles":
-            return self.vocabulary.muscles
+        if subject in ENGINE_SUBJECTS:
+            return ENGINE_SUBJECTS[subject].domain(Names(derived, self.vocabulary.muscles, ()))
         spec = self.vocabulary.fields.get(subject)
         return spec.values if spec else ()
 

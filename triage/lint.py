@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS, Recommend
+from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS, Names, Recommend
 from .conditions import Condition
 from .errors import KnowledgeBaseError, Location, Problem
 from .knowledge import KnowledgeBase, KnowledgeRule, load_knowledge_base
@@ -124,12 +124,8 @@ def _shape(subject: str, kb: KnowledgeBase) -> _Shape:
 
 
 def _domain(subject: str, kb: KnowledgeBase) -> tuple[Any, ...]:
-    if subject == "derived":
-        return tuple(kb.derived_facts)
-    if subject == "likely_muscles":
-        return kb.muscles
-    if subject in FLAG_SUBJECTS:
-        return (True, False)
+    if subject in ENGINE_SUBJECTS:
+        return ENGINE_SUBJECTS[subject].domain(Names(kb.derived_facts, kb.muscles, tuple(kb.techniques)))
     spec = kb.vocabulary.fields[subject]
     if spec.kind is FieldKind.BOOLEAN:
         return (True, False, None)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from triage.conclusions import Refer
 from triage.results import LikelyMuscle, TriageResult
 from triage.session import TriageSession
 from helpers import parse
@@ -39,7 +40,7 @@ def _triage(golden: dict[str, Any], session: TriageSession) -> TriageResult:
 def _top_muscles(muscles: tuple[LikelyMuscle, ...], session: TriageSession) -> set[str]:
     """The muscles tied with the first one: same confidence and same number of strong signs."""
     strong = {r.id for r in session.kb.rules
-              if r.conclusion.kind == "sign" and r.conclusion.strength == "strong"}
+              if r.conclusion.draws("likely_muscles")}
 
     def rank(m: LikelyMuscle) -> tuple[float, int]:
         return m.confidence, sum(1 for rule in m.evidence if rule in strong)
@@ -105,7 +106,7 @@ def test_golden_cases_cover_every_referral_rule(session: TriageSession) -> None:
     expected = {rule for g in GOLDEN
                 for key in ("referral_rules", "referral_includes")
                 for rule in g["expect"].get(key, [])}
-    referral_rules = {r.id for r in session.kb.rules if r.conclusion.kind == "refer"}
+    referral_rules = {r.id for r in session.kb.rules if isinstance(r.conclusion, Refer)}
     assert referral_rules - expected == set()
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from triage.case import parse_case
 from triage.cli import main
+from triage.conclusions import Derive, Refer
 from triage.errors import KnowledgeBaseError
 from triage.knowledge import default_rules_dir, load_knowledge_base
 from triage.session import TriageSession
@@ -42,12 +43,12 @@ def _write(directory: Path, name: str, text: str) -> Path:
 def test_bundled_knowledge_base_covers_the_policy(kb) -> None:
     kinds = {r.conclusion.kind for r in kb.rules}
     assert kinds == {"derive", "refer", "sign", "conclude", "recommend"}
-    assert {r.conclusion.urgency for r in kb.rules if r.conclusion.kind == "refer"} == {
+    assert {r.conclusion.urgency for r in kb.rules if isinstance(r.conclusion, Refer)} == {
         d for d in Disposition if d.is_referral}
-    strong = {r.conclusion.muscle for r in kb.rules
-              if r.conclusion.kind == "sign" and r.conclusion.strength == "strong"}
+    strong = {m for r in kb.rules for m in VOCABULARY.muscles
+              if r.conclusion.draws("likely_muscles", m)}
     assert strong == set(VOCABULARY.muscles)
-    derived_from = {c.operand for r in kb.rules if r.conclusion.derived == "prolonged_sitting"
+    derived_from = {c.operand for r in kb.rules if r.conclusion == Derive("prolonged_sitting")
                     for c in r.conditions}
     assert {"driving", "desk_work", "flying"} <= derived_from
 

@@ -18,6 +18,7 @@ Renderers return strings; nothing here prints.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case
+from .conclusions import Conclude, Derive, Recommend, Refer, Sign
 from .conditions import SET_OPERATORS, Condition
 from .errors import TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
@@ -58,6 +60,13 @@ class TraceStep:
                 "asserted": list(self.asserted)}
 
 
+class PremiseKind(enum.Enum):
+    """What a premise is: an answer of the case, or a conclusion of earlier firings."""
+
+    ANSWER = "answer"
+    CONCLUSION = "conclusion"
+
+
 @dataclass(frozen=True)
 class Premise:
     """What a firing rested on: an answer, or a conclusion of earlier firings.
@@ -66,15 +75,15 @@ class Premise:
     hold by absence); ``because`` are the firings that drew a conclusion.
     """
 
-    kind: str
+    kind: PremiseKind
     subject: str
     text: str
     values: tuple[Any, ...] = ()
     because: tuple[Derivation, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "subject": self.subject, "text": self.text}
-        if self.kind == "conclusion":
+        out: dict[str, Any] = {"kind": self.kind.value, "subject": self.subject, "text": self.text}
+        if self.kind is PremiseKind.CONCLUSION:
             out["because"] = [d.to_dict() for d in self.because]
         return out
 
@@ -275,7 +284,7 @@ def _answer_premise(condition: Condition, value: Any) -> Premise:
         text = f"{subject}={','.join(map(str, values))}"
     else:
         text, values = f"{subject}={_plain(value)}", (value,)
-    return Premise("answer", subject, "answer " + text, values)
+    return Premise(PremiseKind.ANSWER, subject, "answer " + text, values)
 
 
 def _conclusion_premises(condition: Condition, earlier: list[tuple[Firing, KnowledgeRule]],
@@ -287,35 +296,31 @@ def _conclusion_premises(condition: Condition, earlier: list[tuple[Firing, Knowl
         return tuple(derivations[f.order] for f, r in earlier if test(r))
 
     def premise(text: str, test: Any = None) -> Premise:
-        return Premise("conclusion", subject, text, because=by(test) if test else ())
+        return Premise(PremiseKind.CONCLUSION, subject, text, because=by(test) if test else ())
 
     if subject == "derived":
         if op == "has_none":
             return [premise(f"no derived {', '.join(condition.values())}")]
         return [premise(f"derived {name}",
-                        lambda r, n=name: r.conclusion.kind == "derive" and r.conclusion.derived == n)
+                        lambda r, n=name: r.conclusion.draws(subject, n))
                 for name in condition.values()]
     if subject == "likely_muscles":
         if op == "empty":
             if condition.operand:
                 return [premise("no likely muscle (no strong sign)")]
-            return [premise("a likely muscle", _strong_sign)]
+            return [premise("a likely muscle", lambda r: r.conclusion.draws(subject))]
         if op == "has_none":
             return [premise(f"no likely {', '.join(condition.values())}")]
         return [premise(f"likely muscle {m}",
-                        lambda r, m=m: _strong_sign(r) and r.conclusion.muscle == m)
+                        lambda r, m=m: r.conclusion.draws(subject, m))
                 for m in condition.values()]
     if subject == "referred":
         if condition.operand:
-            return [premise("a referral", lambda r: r.conclusion.kind == "refer")]
+            return [premise("a referral", lambda r: r.conclusion.draws(subject))]
         return [premise("no referral")]
     if condition.operand:
-        return [premise("self-care concluded", lambda r: r.conclusion.kind == "conclude")]
+        return [premise("self-care concluded", lambda r: r.conclusion.draws(subject))]
     return [premise("self-care not concluded")]
-
-
-def _strong_sign(rule: KnowledgeRule) -> bool:
-    return rule.conclusion.kind == "sign" and rule.conclusion.strength == "strong"
 
 
 def how(kb: KnowledgeBase, result: TriageResult,
@@ -326,7 +331,7 @@ def how(kb: KnowledgeBase, result: TriageResult,
     disposition = f"disposition: {result.disposition.value}"
     if result.referral is not None:
         by_urgency = {r.rule: r.urgency.urgency for r in result.referral.reasons}
-        referring = sorted((f for f, r in firings if r.conclusion.kind == "refer"),
+        referring = sorted((f for f, r in firings if isinstance(r.conclusion, Refer)),
                            key=lambda f: (-by_urgency.get(f.rule, 0), f.order))
         note = ""
         if any(r.rule == NO_CONCLUSION_RULE for r in result.referral.reasons):
@@ -334,16 +339,16 @@ def how(kb: KnowledgeBase, result: TriageResult,
                     f"({NO_CONCLUSION_RULE})")
         out.append(How(disposition, tuple(derivations[f.order] for f in referring), note))
     else:
-        concluding = [f for f, r in firings if r.conclusion.kind == "conclude"]
+        concluding = [f for f, r in firings if isinstance(r.conclusion, Conclude)]
         out.append(How(disposition, tuple(derivations[f.order] for f in concluding)))
     for muscle in result.likely_muscles:
-        signs = [f for f, r in firings if r.conclusion.kind == "sign"
+        signs = [f for f, r in firings if isinstance(r.conclusion, Sign)
                  and r.conclusion.muscle == muscle.muscle]
         out.append(How(f"likely muscle: {muscle.muscle} (confidence {muscle.confidence})",
                        tuple(derivations[f.order] for f in signs)))
     if result.disposition is Disposition.SELF_CARE:
         for f, r in firings:
-            if r.conclusion.kind == "recommend":
+            if isinstance(r.conclusion, Recommend):
                 out.append(How(f"recommended: {', '.join(r.conclusion.techniques)}",
                                (derivations[f.order],)))
     return tuple(out)
@@ -364,12 +369,12 @@ def explain_why_not(kb: KnowledgeBase, case: Case, result: TriageResult, target:
     fired = {f.rule: f.order for f in result.fired_rules}
     concluded = _engine_state(kb, result)
     if target in kb.muscles:
-        rules = [r for r in kb.rules if r.conclusion.kind == "sign" and r.conclusion.muscle == target]
+        rules = [r for r in kb.rules if isinstance(r.conclusion, Sign) and r.conclusion.muscle == target]
         summary, done = _muscle_summary(kb, result, target, fired)
     else:
         wanted = Disposition(target)
-        rules = [r for r in kb.rules if (r.conclusion.kind == "conclude" if wanted is Disposition.SELF_CARE
-                                         else r.conclusion.kind == "refer" and r.conclusion.urgency is wanted)]
+        rules = [r for r in kb.rules if (isinstance(r.conclusion, Conclude) if wanted is Disposition.SELF_CARE
+                                         else isinstance(r.conclusion, Refer) and r.conclusion.urgency is wanted)]
         summary, done = _disposition_summary(kb, result, wanted, fired)
     candidates = tuple(
         Candidate(rule.id, rule.conclusion.describe(), fired.get(rule.id),
@@ -382,11 +387,11 @@ def _engine_state(kb: KnowledgeBase, result: TriageResult) -> dict[str, Any]:
     """What the engine had concluded by the end of the run, per engine subject."""
     rules = [kb.rule(f.rule) for f in result.fired_rules]
     return {
-        "derived": sorted({r.conclusion.derived for r in rules if r.conclusion.kind == "derive"}),
+        "derived": sorted({r.conclusion.derived for r in rules if isinstance(r.conclusion, Derive)}),
         "likely_muscles": [m.muscle for m in result.likely_muscles],
         "referred": sorted({r.conclusion.urgency.value for r in rules
-                            if r.conclusion.kind == "refer" and r.conclusion.urgency}),
-        "self_care": any(r.conclusion.kind == "conclude" for r in rules),
+                            if isinstance(r.conclusion, Refer)}),
+        "self_care": any(isinstance(r.conclusion, Conclude) for r in rules),
     }
 
 
@@ -422,7 +427,7 @@ def _muscle_summary(kb: KnowledgeBase, result: TriageResult, muscle: str,
     likely = {m.muscle: m for m in result.likely_muscles}
     if muscle in likely:
         return f"{muscle} is a likely muscle (confidence {likely[muscle].confidence})", True
-    supporting = [rid for rid in fired if kb.rule(rid).conclusion.kind == "sign"
+    supporting = [rid for rid in fired if isinstance(kb.rule(rid).conclusion, Sign)
                   and kb.rule(rid).conclusion.muscle == muscle]
     if supporting:
         return (f"{muscle} is not a likely muscle: only supporting signs were found "
@@ -439,7 +444,8 @@ def _disposition_summary(kb: KnowledgeBase, result: TriageResult, wanted: Dispos
         reasons = [r.rule for r in result.referral.reasons] if result.referral else []
         return (f"the disposition is {actual.value}, not self_care: a referral always withholds "
                 f"self-care ({', '.join(reasons)})"), False
-    found = [rid for rid in fired if kb.rule(rid).conclusion.urgency is wanted]
+    found = [rid for rid in fired if isinstance(kb.rule(rid).conclusion, Refer)
+             and kb.rule(rid).conclusion.urgency is wanted]
     if found:
         return (f"the disposition is {actual.value}: {wanted.value} reasons were found "
                 f"({', '.join(found)}), but the most urgent referral wins"), False
@@ -584,18 +590,8 @@ class _DotGraph:
     def conclusion_node(self, case: int, rule_id: str, audit: CaseAudit) -> list[str]:
         """The nodes standing for what a rule concludes (one per technique for recommend)."""
         kb_rule = _rule_of(audit, rule_id)
-        c = kb_rule.conclusion
-        if c.kind == "derive":
-            return [self.node((case, "derived", c.derived), f"derived: {c.derived}", "derived")]
-        if c.kind == "sign":
-            return [self.node((case, "muscle", c.muscle), f"muscle: {c.muscle}", "conclusion")]
-        if c.kind == "refer":
-            urgency = c.urgency.value if c.urgency else "?"
-            return [self.node((case, "referral", urgency), f"referral: {urgency}", "referral")]
-        if c.kind == "conclude":
-            return [self.node((case, "self_care"), "self-care", "conclusion")]
-        return [self.node((case, "technique", t), f"technique: {t}", "conclusion")
-                for t in c.techniques]
+        return [self.node((case, *key), label, style)
+                for key, label, style in kb_rule.conclusion.graph_nodes()]
 
     def case(self, index: int, audit: CaseAudit) -> None:
         r = audit.result
@@ -606,14 +602,16 @@ class _DotGraph:
             rule = self.node((index, "rule", order), f"#{order} {d.rule}", "rule")
             for premise in d.premises:
                 self._premise(index, premise, rule, audit)
-            strength = _rule_of(audit, d.rule).conclusion.strength
+            concluded = _rule_of(audit, d.rule).conclusion
+            strength = concluded.strength if isinstance(concluded, Sign) else None
             for target in self.conclusion_node(index, d.rule, audit):
                 self.edge(rule, target, strength or "")
         final = self.node((index, "disposition"), f"disposition: {r.disposition.value}", "disposition")
         for item in audit.how[:1]:
             for d in item.because:
                 # Less urgent referrals are kept as reasons but do not decide.
-                urgency = _rule_of(audit, d.rule).conclusion.urgency
+                concluded = _rule_of(audit, d.rule).conclusion
+                urgency = concluded.urgency if isinstance(concluded, Refer) else None
                 outranked = urgency is not None and urgency is not r.disposition
                 for source in self.conclusion_node(index, d.rule, audit):
                     self.edge(source, final, "outranked" if outranked else "", dashed=outranked)
@@ -647,7 +645,7 @@ class _DotGraph:
                     self.edge(unmet, rule, missing=True)
 
     def _premise(self, case: int, premise: Premise, rule: str, audit: CaseAudit) -> None:
-        if premise.kind == "answer" and premise.values:
+        if premise.kind is PremiseKind.ANSWER and premise.values:
             for value in premise.values:
                 shown = _plain(value)
                 source = self.node((case, "answer", premise.subject, shown),
@@ -672,6 +670,6 @@ def _rule_of(audit: CaseAudit, rule_id: str) -> KnowledgeRule:
 
 __all__ = [
     "why_not_targets", "CaseAudit", "Candidate", "ConditionCheck", "Derivation", "How",
-    "Premise", "TraceStep", "WhyNot", "audit_case", "derive_all", "explain_why_not", "how",
+    "Premise", "PremiseKind", "TraceStep", "WhyNot", "audit_case", "derive_all", "explain_why_not", "how",
     "render_dot", "render_json", "render_text", "rule_location", "trace",
 ]

@@ -22,10 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ._experta import AS, EXISTS, NOT, Fact, P, Rule
+from .conclusions import FLAG_SUBJECTS, Conclusion
 from .conditions import Condition
 from .engine import TriageEngine, engine_class
-from .engine.facts import CaseFacts, Derived, Recommendation, Referral, SelfCare, Sign
-from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule
+from .engine import facts as fact_classes
+from .engine.facts import CaseFacts, Derived, Referral, SelfCare, Sign
+from .knowledge import KnowledgeBase, KnowledgeRule
 from .results import Firing
 
 
@@ -110,7 +112,7 @@ def _action(rule: KnowledgeRule) -> Callable[..., None]:
         for condition in case_conditions:
             record(condition, case[condition.subject])
         for condition in engine_conditions:
-            if condition.subject in ("derived", "likely_muscles"):
+            if condition.subject not in FLAG_SUBJECTS:
                 # Only the conclusions the test looked at, as for answers.
                 record(condition, engine.conclusions(condition.subject))
             else:
@@ -126,19 +128,9 @@ def _action(rule: KnowledgeRule) -> Callable[..., None]:
 
 def _fact_factory(rule_id: str, conclusion: Conclusion) -> Callable[[], list[tuple[Fact, str]]]:
     """Build the facts a firing asserts, each with its description for the trace."""
-    kind = conclusion.kind
-    text = conclusion.describe()
-    if kind == "derive":
-        return lambda: [(Derived(name=conclusion.derived), text)]
-    if kind == "sign":
-        return lambda: [(Sign(muscle=conclusion.muscle, strength=conclusion.strength,
-                              rule=rule_id), text)]
-    if kind == "refer":
-        urgency = conclusion.urgency.value if conclusion.urgency else None
-        return lambda: [(Referral(urgency=urgency, rule=rule_id, reason=conclusion.reason), text)]
-    if kind == "conclude":
-        return lambda: [(SelfCare(), text)]
-    return lambda: [(Recommendation(technique=t), f"recommend: {t}") for t in conclusion.techniques]
+    # Looked up once here, not on every firing.
+    made = [(getattr(fact_classes, a.fact), dict(a.fields), a.text) for a in conclusion.asserts(rule_id)]
+    return lambda: [(fact(**fields), text) for fact, fields, text in made]
 
 
 def _plain(value: Any) -> Any:

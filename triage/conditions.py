@@ -13,10 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS
 from .vocabulary import FieldKind, Vocabulary
-
-#: Subjects that are conclusions of the engine rather than case fields.
-ENGINE_SUBJECTS = ("derived", "likely_muscles", "referred", "self_care")
 
 SET_OPERATORS = ("has", "has_any", "has_all", "has_none")
 #: Operators whose operand is a list of values.
@@ -28,12 +26,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     FieldKind.CHOICE.value: ("is", "is_any", "is_none_of", "unknown"),
     FieldKind.BOOLEAN.value: ("is", "unknown"),
     FieldKind.INTEGER.value: ("at_least", "above", "below", "at_most", "unknown"),
-    # has_any is left out for conclusions: it would compile to an OR, which
-    # experta fires once per alternative that holds.
-    "derived": ("has", "has_all", "has_none"),
-    "likely_muscles": ("has", "has_all", "has_none", "empty"),
-    "referred": ("is",),
-    "self_care": ("is",),
+    **{subject: kind.operators for subject, kind in ENGINE_SUBJECTS.items()},
 }
 
 _WORDS = {
@@ -86,7 +79,7 @@ class Condition:
             return True
         if self.operator == "empty":
             return bool(self.operand)
-        if self.subject in ("referred", "self_care"):
+        if self.subject in FLAG_SUBJECTS:
             return self.operand is False
         return False
 
@@ -143,8 +136,8 @@ class Condition:
             return f"{self.subject} must {'not be given' if self.operand else 'be given'}"
         if self.operator == "empty":
             return f"{self.subject} must {'be empty' if self.operand else 'not be empty'}"
-        if self.subject in ("referred", "self_care"):
-            noun = {"referred": "referral", "self_care": "self-care conclusion"}[self.subject]
+        if self.subject in FLAG_SUBJECTS:
+            noun = ENGINE_SUBJECTS[self.subject].noun
             return f"there must be {'a' if self.operand else 'no'} {noun}"
         shown = ", ".join(str(_plain(v)) for v in self.values())
         if self.operator in LIST_OPERATORS:

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case, blank_answers, parse_case
+from .conclusions import CONCLUSION_KINDS, ENGINE_SUBJECTS, FLAG_SUBJECTS, STRENGTHS, Conclusion, \
+    Names, Refer, before_any_firing, kind_of
 from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
 from .questions import Question, parse_questions
 from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, not_allowed, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
 
-CONCLUSION_KINDS = ("derive", "refer", "sign", "conclude", "recommend")
-STRENGTHS = ("strong", "supporting")
 RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 NAME_ID = re.compile(r"^[a-z0-9_-]+$")
 
@@ -36,43 +36,8 @@ _SECTIONS = ("knowledge_base", "vocabulary", "sources", "derived_facts", "rules"
 #: Sections defined once, as a whole (not lists merged across files).
 _SINGLE_SECTIONS = ("vocabulary", "questions")
 _RULE_KEYS = ("id", "description", "sources", "salience", "when", "then", "examples")
-_THEN_KEYS = {
-    "derive": ("derive",),
-    "refer": ("refer", "reason"),
-    "sign": ("sign", "strength"),
-    "conclude": ("conclude",),
-    "recommend": ("recommend",),
-}
 _TECHNIQUE_KEYS = ("id", "name", "kind", "for", "steps", "hold", "cautions", "sources")
 _TECHNIQUE_KINDS = ("warming", "stretch", "massage", "rest")
-#: Which engine subject each conclusion kind produces (for the salience check).
-_PRODUCES = {"derive": "derived", "sign": "likely_muscles", "refer": "referred",
-             "conclude": "self_care"}
-
-
-@dataclass(frozen=True)
-class Conclusion:
-    """What a rule asserts when it fires; exactly one kind is set."""
-
-    kind: str
-    derived: str | None = None
-    urgency: Disposition | None = None
-    reason: str | None = None
-    muscle: str | None = None
-    strength: str | None = None
-    techniques: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """The conclusion in words, e.g. ``sign: piriformis (strong)``."""
-        if self.kind == "derive":
-            return f"derived: {self.derived}"
-        if self.kind == "refer":
-            return f"referral: {self.urgency.value if self.urgency else '?'}"
-        if self.kind == "sign":
-            return f"sign: {self.muscle} ({self.strength})"
-        if self.kind == "conclude":
-            return "conclusion: self_care"
-        return "recommend: " + ", ".join(self.techniques)
 
 
 @dataclass(frozen=True)
@@ -503,7 +468,7 @@ class _Reader:
                     note="A new case field is added in the vocabulary section (rules/vocabulary.yaml)."))
                 continue
             if not isinstance(test, YamlMap):
-                test = {"is": test} if kind in ("referred", "self_care") else test
+                test = {"is": test} if kind in FLAG_SUBJECTS else test
             if not isinstance(test, dict) or not test:
                 self.problem(Location(file, line, field=str(subject)),
                              f"the test of {subject!r} must be a mapping such as {{{OPERATORS[kind][0]}: ...}}")
@@ -522,13 +487,14 @@ class _Reader:
             self.problem(where, not_allowed("operator", operator, allowed_ops, rest=f" does not apply to {subject!r}"))
             return None
         vocabulary = self._vocabulary(subject, derived)
-        if operator in ("unknown", "empty") or kind in ("referred", "self_care") or \
-                kind == FieldKind.BOOLEAN.value:
+        spec = self.vocabulary.fields.get(subject)
+        field_kind = spec.kind if spec is not None else None
+        if operator in ("unknown", "empty") or subject in FLAG_SUBJECTS or \
+                field_kind is FieldKind.BOOLEAN:
             if not isinstance(operand, bool):
                 self.problem(where, f"{subject} {operator} takes true or false, got {operand!r}")
                 return None
-        elif kind == FieldKind.INTEGER.value:
-            spec = self.vocabulary.fields[subject]
+        elif field_kind is FieldKind.INTEGER:
             if isinstance(operand, bool) or not isinstance(operand, int):
                 self.problem(where, f"{subject} {operator} takes a whole number, got {operand!r}")
                 return None
@@ -551,10 +517,8 @@ class _Reader:
         return Condition(subject, str(operator), operand, where.line)
 
     def _vocabulary(self, subject: str, derived: dict[str, str]) -> tuple[str, ...]:
-        if subject == "derived":
-            return tuple(derived)
-        if subject == "likely_muscles":
-            return self.vocabulary.muscles
+        if subject in ENGINE_SUBJECTS:
+            return ENGINE_SUBJECTS[subject].domain(Names(derived, self.vocabulary.muscles, ()))
         spec = self.vocabulary.fields.get(subject)
         return spec.values if spec else ()
 
@@ -562,55 +526,22 @@ class _Reader:
                     techniques: dict[str, Technique]) -> Conclusion | None:
         then = item.get("then")
         where = Location(file, item.line_of("then"))
-        kinds = [k for k in CONCLUSION_KINDS if isinstance(then, YamlMap) and k in then]
-        if len(kinds) != 1:
-            self.problem(where, f"then must conclude exactly one of {', '.join(CONCLUSION_KINDS)}")
+        kind = kind_of(then, where, self.problems)
+        if kind is None:
             return None
-        kind = kinds[0]
-        self._check_keys(file, then, _THEN_KEYS[kind], f"key for a {kind} conclusion")
-        value = then[kind]
-        if kind == "derive":
-            if value not in derived:
-                self.problem(where, f"derive names an undeclared derived fact {value!r}; "
-                             f"declare it under derived_facts (known: {', '.join(derived) or 'none'})")
-            return Conclusion(kind, derived=value)
-        if kind == "refer":
-            urgencies = [d.value for d in Disposition if d.is_referral]
-            if value not in urgencies:
-                self.problem(where, f"refer must be one of {', '.join(urgencies)}, got {value!r}")
-                return None
-            reason = then.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                self.problem(where, "a referral needs a reason in plain words")
-            return Conclusion(kind, urgency=Disposition(value), reason=str(reason or "").strip())
-        if kind == "sign":
-            if value not in self.vocabulary.muscles:
-                self.problem(where, f"sign must name a muscle ({', '.join(self.vocabulary.muscles)}), "
-                             f"got {value!r}" + _where_to_add("muscles"))
-            if then.get("strength") not in STRENGTHS:
-                self.problem(where, f"a sign needs strength {' or '.join(STRENGTHS)}, got {then.get('strength')!r}")
-            return Conclusion(kind, muscle=value, strength=then.get("strength"))
-        if kind == "conclude":
-            if value != Disposition.SELF_CARE.value:
-                self.problem(where, f"conclude can only be self_care (referrals use refer), got {value!r}")
-            return Conclusion(kind)
-        if not _is_text_list(value) or not value:
-            self.problem(where, "recommend must list technique ids")
-            return None
-        for technique in value:
-            if technique not in techniques:
-                self.problem(where, not_allowed("unknown technique", technique, techniques))
-        return Conclusion(kind, techniques=tuple(value))
+        self._check_keys(file, then, kind.keys, f"key for a {kind.kind} conclusion")
+        return kind.parse(then, where, Names(derived, self.vocabulary.muscles, techniques),
+                          self.problems)
 
     def _check_safety(self, ident: str, conditions: list[Condition], conclusion: Conclusion,
                       where: Location) -> None:
         """Refuse rules that could give techniques or self-care to a referred case."""
-        tests = {(c.subject, c.operator, c.operand) for c in conditions}
-        if conclusion.kind == "recommend" and ("self_care", "is", True) not in tests:
-            self.problem(where, f"{ident}: a recommend rule must require self_care: true, "
-                         "so that a referral always withholds techniques")
-        if conclusion.kind == "conclude" and ("referred", "is", False) not in tests:
-            self.problem(where, f"{ident}: the self_care conclusion must require referred: false")
+        required = conclusion.required_test()
+        if required is None:
+            return
+        test, reason = required
+        if test not in {(c.subject, c.operator, c.operand) for c in conditions}:
+            self.problem(where, f"{ident}: {reason}")
 
     def _examples(self, item: YamlMap, file: str, ident: str) -> tuple[tuple[Case, ...], tuple[Case, ...]]:
         examples = item.get("examples")
@@ -640,7 +571,7 @@ class _Reader:
         """A rule that tests for an absent conclusion must fire after all its producers."""
         producers: dict[str, list[KnowledgeRule]] = {}
         for rule in rules:
-            subject = _PRODUCES.get(rule.conclusion.kind)
+            subject = rule.conclusion.draws_subject
             if subject:
                 producers.setdefault(subject, []).append(rule)
         for rule in rules:
@@ -665,7 +596,7 @@ class _Reader:
         for every knowledge base, bundled or not, so deleting a rule file
         cannot silently send a red flag to self-care.
         """
-        referrals = [r for r in rules if r.conclusion.kind == "refer"]
+        referrals = [r for r in rules if isinstance(r.conclusion, Refer)]
         for name in SCREENING_FIELDS:
             spec = vocabulary.fields.get(name)
             for value in spec.values if spec else ():
@@ -712,8 +643,7 @@ def _tests_value(rule: KnowledgeRule, name: str, value: str) -> bool:
 
 def _holds_alone(rule: KnowledgeRule, answers: dict[str, Any]) -> bool:
     """Whether every test of ``rule`` holds for ``answers`` before any conclusion is drawn."""
-    before = {"derived": frozenset(), "likely_muscles": frozenset(), "referred": False,
-              "self_care": False}
+    before = before_any_firing()
     return all(c.holds(answers[c.subject] if c.on_case else before[c.subject])
                for c in rule.conditions)
 

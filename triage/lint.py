@@ -31,15 +31,17 @@ load errors come back the same way (check ``load``).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS, Names, Recommend
 from .conditions import Condition
 from .errors import KnowledgeBaseError, Location, Problem
-from .knowledge import Conclusion, KnowledgeBase, KnowledgeRule, load_knowledge_base
+from .knowledge import KnowledgeBase, KnowledgeRule, load_knowledge_base
 from .vocabulary import FieldKind
 
 ERROR, WARNING = "error", "warning"
@@ -102,24 +104,28 @@ class _Space:
     may_be_known: bool = True
 
 
-def _kind(subject: str, kb: KnowledgeBase) -> str:
-    if subject in ("derived", "likely_muscles"):
-        return "set"
-    if subject in ("referred", "self_care"):
-        return "finite"
+class _Shape(enum.Enum):
+    """How the values a subject may take are reasoned about."""
+
+    SET = "set"  # a set of names: what must be in, what must be out
+    FINITE = "finite"  # a few scalar values, kept outright
+    NUMBER = "number"  # an interval, and whether unknown is allowed
+
+
+def _shape(subject: str, kb: KnowledgeBase) -> _Shape:
+    if subject in FLAG_SUBJECTS:
+        return _Shape.FINITE
+    if subject in ENGINE_SUBJECTS:
+        return _Shape.SET
     spec = kb.vocabulary.fields[subject]
     if spec.kind is FieldKind.MULTI:
-        return "set"
-    return "number" if spec.kind is FieldKind.INTEGER else "finite"
+        return _Shape.SET
+    return _Shape.NUMBER if spec.kind is FieldKind.INTEGER else _Shape.FINITE
 
 
 def _domain(subject: str, kb: KnowledgeBase) -> tuple[Any, ...]:
-    if subject == "derived":
-        return tuple(kb.derived_facts)
-    if subject == "likely_muscles":
-        return kb.muscles
-    if subject in ("referred", "self_care"):
-        return (True, False)
+    if subject in ENGINE_SUBJECTS:
+        return ENGINE_SUBJECTS[subject].domain(Names(kb.derived_facts, kb.muscles, tuple(kb.techniques)))
     spec = kb.vocabulary.fields[subject]
     if spec.kind is FieldKind.BOOLEAN:
         return (True, False, None)
@@ -132,11 +138,11 @@ def _spaces(rule: KnowledgeRule, kb: KnowledgeBase) -> dict[str, _Space]:
         subject = condition.subject
         space = spaces.setdefault(subject, _Space(subject))
         space.conditions.append(condition)
-        kind, op = _kind(subject, kb), condition.operator
-        if kind == "finite":
+        shape, op = _shape(subject, kb), condition.operator
+        if shape is _Shape.FINITE:
             start = space.allowed if space.allowed is not None else set(_domain(subject, kb))
             space.allowed = {v for v in start if condition.holds(v)}
-        elif kind == "set":
+        elif shape is _Shape.SET:
             domain = frozenset(_domain(subject, kb))
             if op in ("has", "has_all"):
                 space.include |= set(condition.values())
@@ -178,10 +184,10 @@ def _narrow(space: _Space, condition: Condition) -> None:
 
 
 def _is_empty(space: _Space, kb: KnowledgeBase) -> bool:
-    kind = _kind(space.subject, kb)
-    if kind == "finite":
+    shape = _shape(space.subject, kb)
+    if shape is _Shape.FINITE:
         return not space.allowed
-    if kind == "number":
+    if shape is _Shape.NUMBER:
         return not space.may_be_unknown and not (space.may_be_known and space.low <= space.high)
     if space.include & space.exclude or any(group <= space.exclude for group in space.any_of):
         return True
@@ -192,12 +198,12 @@ def _is_empty(space: _Space, kb: KnowledgeBase) -> bool:
 def _implies(space: _Space | None, condition: Condition, kb: KnowledgeBase) -> bool:
     """True when every value ``space`` allows passes ``condition`` (a safe under-estimate)."""
     subject, op = condition.subject, condition.operator
-    kind = _kind(subject, kb)
-    if kind == "finite":
+    shape = _shape(subject, kb)
+    if shape is _Shape.FINITE:
         allowed = space.allowed if space is not None and space.allowed is not None \
             else set(_domain(subject, kb))
         return all(condition.holds(v) for v in allowed)
-    if kind == "number":
+    if shape is _Shape.NUMBER:
         space = space or _Space(subject)
         if space.may_be_unknown and not condition.holds(None):
             return False
@@ -246,29 +252,18 @@ def _contradiction(rule: KnowledgeRule, spaces: dict[str, _Space], kb: Knowledge
 
 
 def _needs(condition: Condition) -> list[tuple[str, str, Any]]:
-    """The conclusions a positive engine test needs: (what, words, matcher key)."""
+    """The conclusions a positive engine test needs: (subject, words, name or None for any)."""
     subject, op = condition.subject, condition.operator
     if condition.on_case or condition.is_negative:
         return []
-    if subject == "derived":
-        return [("derive", f"derived fact {v!r}", v) for v in condition.values()]
-    if subject == "likely_muscles":
-        if op == "empty":
-            return [("strong", "a strong sign for any muscle", None)]
-        return [("strong", f"a strong sign for {m}", m) for m in condition.values()]
-    if subject == "referred":
-        return [("refer", "a referral", None)]
-    return [("conclude", "the self-care conclusion", None)]
+    producer = ENGINE_SUBJECTS[subject]
+    names = [None] if subject in FLAG_SUBJECTS or op == "empty" else condition.values()
+    return [(subject, producer.needed(name), name) for name in names]
 
 
-def _draws(conclusion: Conclusion, need: tuple[str, str, Any]) -> bool:
-    what, _, key = need
-    if what == "derive":
-        return conclusion.kind == "derive" and conclusion.derived == key
-    if what == "strong":
-        return (conclusion.kind == "sign" and conclusion.strength == "strong"
-                and (key is None or conclusion.muscle == key))
-    return conclusion.kind == what
+def _draws(rule: KnowledgeRule, need: tuple[str, str, Any]) -> bool:
+    subject, _, name = need
+    return rule.conclusion.draws(subject, name)
 
 
 def _unreachable(kb: KnowledgeBase, contradictory: set[str]) -> list[Problem]:
@@ -282,7 +277,7 @@ def _unreachable(kb: KnowledgeBase, contradictory: set[str]) -> list[Problem]:
             if rule in can_fire:
                 continue
             needs = [n for c in rule.conditions for n in _needs(c)]
-            if all(any(_draws(r.conclusion, n) for r in can_fire) for n in needs):
+            if all(any(_draws(r, n) for r in can_fire) for n in needs):
                 can_fire.append(rule)
                 changed = True
     problems = []
@@ -290,34 +285,14 @@ def _unreachable(kb: KnowledgeBase, contradictory: set[str]) -> list[Problem]:
         if rule in can_fire:
             continue
         condition, need = next((c, n) for c in rule.conditions for n in _needs(c)
-                               if not any(_draws(r.conclusion, n) for r in can_fire))
-        producers = [r.id for r in kb.rules if _draws(r.conclusion, need)]
+                               if not any(_draws(r, n) for r in can_fire))
+        producers = [r.id for r in kb.rules if _draws(r, need)]
         why = (f"only {', '.join(producers)} could draw it, and none of them can fire" if producers
                else "no rule draws it")
         problems.append(Problem(_where(rule, condition),
                                 f"{rule.id} can never fire: it needs {need[1]}, but {why}",
                                 ERROR, "unreachable"))
     return problems
-
-
-def _makes_redundant(general: Conclusion, specific: Conclusion) -> str | None:
-    """Why ``specific`` adds nothing when ``general`` is always drawn with it, or None."""
-    if general.kind != specific.kind:
-        return None
-    if general.kind == "derive" and general.derived == specific.derived:
-        return f"it derives {specific.derived}, which that rule already derives"
-    if general.kind == "refer" and general.urgency and specific.urgency \
-            and general.urgency.urgency >= specific.urgency.urgency:
-        return (f"its {specific.urgency.value} referral never decides the disposition "
-                f"(that rule refers {general.urgency.value})")
-    if general.kind == "sign" and general.muscle == specific.muscle and (
-            general.strength == "strong" or specific.strength == "supporting"):
-        return f"its sign for {specific.muscle} is always counted with that rule's"
-    if general.kind == "conclude":
-        return "that rule already concludes self_care"
-    if general.kind == "recommend" and set(specific.techniques) <= set(general.techniques):
-        return "that rule already recommends all of its techniques"
-    return None
 
 
 def _shadowed(kb: KnowledgeBase, spaces: dict[str, dict[str, _Space]],
@@ -329,13 +304,13 @@ def _shadowed(kb: KnowledgeBase, spaces: dict[str, dict[str, _Space]],
         for other in rules:
             if other is rule:
                 continue
-            why = _makes_redundant(other.conclusion, rule.conclusion)
+            why = rule.conclusion.redundant_with(other.conclusion)
             if why is None or not all(_implies(spaces[rule.id].get(c.subject), c, kb)
                                       for c in other.conditions):
                 continue
             same = all(_implies(spaces[other.id].get(c.subject), c, kb) for c in rule.conditions)
             # Two identical rules: report only the later one.
-            if same and rules.index(other) > index and _makes_redundant(rule.conclusion, other.conclusion):
+            if same and rules.index(other) > index and other.conclusion.redundant_with(rule.conclusion):
                 continue
             problems.append(Problem(rule.location,
                                     f"{rule.id} is shadowed by {other.id} ({other.location}): "
@@ -346,7 +321,7 @@ def _shadowed(kb: KnowledgeBase, spaces: dict[str, dict[str, _Space]],
 
 
 def _unused_techniques(kb: KnowledgeBase) -> list[Problem]:
-    recommended = {t for r in kb.rules if r.conclusion.kind == "recommend"
+    recommended = {t for r in kb.rules if isinstance(r.conclusion, Recommend)
                    for t in r.conclusion.techniques}
     return [Problem(t.location, f"no rule recommends technique {t.id!r}", WARNING, "unused-technique")
             for t in kb.techniques.values() if t.id not in recommended]
@@ -383,7 +358,7 @@ def _required_muscles(rule: KnowledgeRule) -> set[str]:
 
 def _unrecommended_muscles(kb: KnowledgeBase) -> list[Problem]:
     """Muscles no recommend rule needs: self-care would never give their techniques."""
-    covered = {m for r in kb.rules if r.conclusion.kind == "recommend" for m in _required_muscles(r)}
+    covered = {m for r in kb.rules if isinstance(r.conclusion, Recommend) for m in _required_muscles(r)}
     return [Problem(kb.vocabulary.location("muscles", m),
                     f"no recommend rule gives techniques for the muscle {m!r} "
                     f"(none tests likely_muscles: {{has: {m}}})", WARNING, "unrecommended-muscle")
@@ -399,7 +374,7 @@ def _techniques_not_for_muscle(kb: KnowledgeBase) -> list[Problem]:
     """
     problems = []
     for rule in kb.rules:
-        if rule.conclusion.kind != "recommend":
+        if not isinstance(rule.conclusion, Recommend):
             continue
         muscles = _required_muscles(rule)
         for technique_id in rule.conclusion.techniques:

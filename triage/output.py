@@ -142,31 +142,31 @@ def open_output(path: Path | None, fmt: str, inputs: Iterable[str] = (),
         yield from _to_stream(fmt, stdout if stdout is not None else sys.stdout, "standard output",
                               width, color)
         return
-    kind = _kind_of(path)
+    special = _is_special(path)
     _refuse_inputs(path, inputs)
-    if kind == "special":
+    if special:
         yield from _to_special(path, fmt)
     else:
         yield from _to_file(Path(os.path.realpath(path)), fmt)
 
 
-def _kind_of(path: Path) -> str:
-    """"special" (FIFO, character device: written directly), else "file" (new or regular)."""
+def _is_special(path: Path) -> bool:
+    """True for a FIFO or character device (written directly), False for a new or regular file."""
     where = Location(str(path))
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return "file"  # a new file (or the missing target of a symbolic link)
+        return False  # a new file (or the missing target of a symbolic link)
     except OSError as exc:
         raise OutputFileError(f"cannot write the results here: {exc.strerror or exc}", where) from None
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
-        return "special"
+        return True
     if stat.S_ISDIR(mode):
         raise OutputFileError("is a directory", where)
     if not stat.S_ISREG(mode):
         raise OutputFileError("is not a regular file, a FIFO or a character device; "
                               "results are not written there", where)
-    return "file"
+    return False
 
 
 def _to_stream(fmt: str, stream: IO[str], name: str, width: int | None = None,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .case import Case, blank_answers, case_dict, parse_case
+from .conclusions import Derive, Refer, Sign
 from .conditions import Condition
 from .errors import Location, TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
@@ -229,10 +230,9 @@ class Questionnaire:
         floor = max(pinned, default=None)
 
         def could_change_result(rule: KnowledgeRule) -> bool:
-            if floor is None or rule.conclusion.kind == "sign":
+            if floor is None or isinstance(rule.conclusion, Sign):
                 return True
-            urgency = rule.conclusion.urgency
-            return urgency is not None and urgency.urgency > floor
+            return isinstance(rule.conclusion, Refer) and rule.conclusion.urgency.urgency > floor
 
         return any(question.field in depends_on[rule.id] and could_change_result(rule)
                    for rule in possible)
@@ -293,12 +293,9 @@ def rule_dependencies(rules: Iterable[KnowledgeRule]) -> dict[str, frozenset[str
     rules = list(rules)
     producers: dict[str, list[KnowledgeRule]] = {}
     for rule in rules:
-        kind = rule.conclusion.kind
-        if kind == "derive":
-            producers.setdefault(f"derived:{rule.conclusion.derived}", []).append(rule)
-        elif kind in ("sign", "refer", "conclude"):
-            subject = {"sign": "likely_muscles", "refer": "referred", "conclude": "self_care"}[kind]
-            producers.setdefault(subject, []).append(rule)
+        key = rule.conclusion.dependency_key()
+        if key is not None:
+            producers.setdefault(key, []).append(rule)
     found: dict[str, frozenset[str]] = {}
 
     def fields_of(rule: KnowledgeRule, visiting: frozenset[str]) -> frozenset[str]:
@@ -588,7 +585,7 @@ def why_lines(question: Question, kb: KnowledgeBase, value_of: Callable[[str], A
 
 def _rules_using(field: str, kb: KnowledgeBase) -> list[KnowledgeRule]:
     direct = [r for r in kb.rules if any(c.subject == field for c in r.conditions)]
-    derived = {r.conclusion.derived for r in direct if r.conclusion.kind == "derive"}
+    derived = {r.conclusion.derived for r in direct if isinstance(r.conclusion, Derive)}
     chained = [r for r in kb.rules if r not in direct and any(
         c.subject == "derived" and set(c.values()) & derived for c in r.conditions)]
     return direct + chained
@@ -607,14 +604,7 @@ def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], A
 
 
 def _conclusion_words(rule: KnowledgeRule, kb: KnowledgeBase) -> str:
-    conclusion = rule.conclusion
-    if conclusion.kind == "refer" and conclusion.urgency is not None:
-        return kb.dispositions[conclusion.urgency].headline.rstrip(".").lower()
-    if conclusion.kind == "sign":
-        return f"a {conclusion.strength} sign of a tight muscle: {_muscle(conclusion.muscle)}"
-    if conclusion.kind == "derive":
-        return f"{kb.derived_facts.get(conclusion.derived or '', conclusion.derived)}".rstrip(".").lower()
-    return conclusion.describe()
+    return rule.conclusion.plain_words(kb.derived_facts, lambda d: kb.dispositions[d].headline)
 
 
 def _muscle(name: str | None) -> str:

@@ -119,8 +119,7 @@ def rule_summary(rule: KnowledgeRule) -> dict[str, Any]:
         "when": [c.describe() for c in rule.conditions],
         "examples": {"fires": len(rule.examples_fire), "does_not_fire": len(rule.examples_not_fire)},
     }
-    if conclusion.reason:
-        out["reason"] = conclusion.reason
+    out.update(conclusion.details())
     return out
 
 
@@ -151,8 +150,8 @@ def format_rule(rule: KnowledgeRule, kb: KnowledgeBase) -> str:
              f"  where:     {summary['where']}",
              f"  salience:  {rule.salience}",
              f"  concludes: {summary['concludes']}"]
-    if rule.conclusion.reason:
-        lines.append(f"  reason:    {rule.conclusion.reason}")
+    for key, text in rule.conclusion.details().items():
+        lines.append(f"  {key + ':':<10} {text}")
     lines.append("  when:")
     lines += [f"    - {text}" for text in summary["when"]]
     lines.append("  sources:")

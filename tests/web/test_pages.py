@@ -159,3 +159,21 @@ def test_audit_page_says_what_is_wrong_with_a_bad_file(client: TestClient) -> No
     assert response.status_code == 422 and 'class="error"' in response.text
     empty = client.post("/audit", data={"cases": ""})
     assert empty.status_code == 422 and "Paste a case file" in empty.text
+
+
+def test_each_question_kind_gets_its_own_controls(client: TestClient) -> None:
+    """many: ticks; number: a number field; yes_no: radios sent as true/false; one: radios."""
+    response, seen = client.get("/"), set()
+    while "current" in hidden(response.text):
+        page = response.text
+        radios = re.findall(r'<input type="radio" name="answer" value="([^"]*)"', page)
+        if '<input type="checkbox" name="answer"' in page:
+            seen.add("many")
+        elif '<input type="number"' in page:
+            seen.add("number")
+        elif {"true", "false"} <= set(radios):
+            seen.add("yes_no")
+        elif radios:
+            seen.add("one")
+        response = answer(client, page, SELF_CARE[hidden(page)["current"]])
+    assert seen == {"many", "number", "yes_no", "one"}

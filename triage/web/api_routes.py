@@ -56,10 +56,10 @@ def routes() -> list[Route]:
 
 async def read_json(request: Request) -> Any:
     """The request body as JSON, or :class:`BadRequest` (415 or 400) saying what is wrong."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/json":
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
         raise BadRequest(415, f"the body must be JSON sent as Content-Type: application/json, "
-                              f"not {kind or 'nothing'}")
+                              f"not {content_type or 'nothing'}")
     raw = await request.body()
     try:
         text = raw.decode("utf-8-sig")

@@ -106,8 +106,6 @@ class _Chunk:
         self.cases = [record for record in records if isinstance(record, Case)]
         #: The triage results of ``cases``, once a worker has sent them.
         self.results: list[TriageResult] | None = None
-        #: True while a worker has the chunk.
-        self.running = False
         #: Workers that died while they had the chunk.
         self.deaths = 0
         #: Set when the chunk killed its worker again on its retry.
@@ -171,12 +169,13 @@ class _Pool:
 
     def _hand_out(self, pending: deque[_Chunk]) -> None:
         # In input order, so the first chunk (and a chunk to retry) goes first.
-        waiting = (chunk for chunk in pending if not chunk.settled and not chunk.running)
+        held = {id(worker.chunk) for worker in self._workers if worker.chunk is not None}
+        waiting = [chunk for chunk in pending if not chunk.settled and id(chunk) not in held]
         for chunk in waiting:
             worker = self._idle_worker()
             if worker is None:
                 return
-            chunk.running, worker.chunk = True, chunk
+            worker.chunk = chunk
             try:
                 worker.connection.send(chunk.cases)
             except OSError:
@@ -210,7 +209,7 @@ class _Pool:
         except (EOFError, OSError):
             self._lost(worker)
             return
-        worker.chunk, chunk.running = None, False
+        worker.chunk = None
         if not succeeded:
             raise payload
         chunk.results = payload
@@ -222,7 +221,7 @@ class _Pool:
         with shielded():
             worker.stop()
         self._workers.remove(worker)
-        chunk.running, chunk.deaths = False, chunk.deaths + 1
+        chunk.deaths += 1
         if chunk.deaths >= 2:
             chunk.fatal = WorkerError(
                 f"a worker process died twice (killed, or out of memory) on {chunk.describe()}; "

@@ -177,7 +177,11 @@ class _Pool:
                 return
             worker.chunk = chunk
             try:
-                worker.connection.send(chunk.cases)
+                # Pickling and unpickling hold a buffer of the message: a stop
+                # signal raised inside leaves it exported, and CPython 3.12 then
+                # crashes freeing it. The signal waits for the message instead.
+                with blocked():
+                    worker.connection.send(chunk.cases)
             except OSError:
                 self._lost(worker)
 
@@ -205,7 +209,8 @@ class _Pool:
         try:
             if not worker.connection.poll():
                 raise EOFError  # the process ended with nothing more to send
-            succeeded, payload = worker.connection.recv()
+            with blocked():  # see _hand_out
+                succeeded, payload = worker.connection.recv()
         except (EOFError, OSError):
             self._lost(worker)
             return

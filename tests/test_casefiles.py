@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from triage.batch import read_all
 from triage.case import Case
-from triage.casefiles import MAX_LINE, CaseIds, read_cases
+from triage.casefiles import MAX_JSON_DEPTH, MAX_LINE, CaseIds, _json_depth_ok, read_cases
 from triage.errors import InputFileError, InputWarning
 from triage.results import ErrorRecord
 from helpers import VOCABULARY
@@ -371,3 +371,15 @@ def test_a_single_list_of_20000_cases_is_read_in_bounded_memory(tmp_path: Path, 
     count, peak_kib = map(int, done.stdout.split())
     assert count == 20_000
     assert peak_kib < 100 * 1024, f"peak {peak_kib} KiB"
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH, True),
+    ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), False),
+    # Many brackets, shallow: siblings and brackets inside strings are not nesting.
+    ("[" + ",".join(["{}"] * 100) + "]", True),
+    ('{"id": "' + "[{" * 100 + '"}', True),
+    ('{"id": "\\"' + "[" * 40 + '", "x": ' + "[" * 33 + "]" * 33 + "}", False),
+])
+def test_json_nesting_limit_counts_only_real_nesting(text: str, ok: bool) -> None:
+    assert _json_depth_ok(text) is ok

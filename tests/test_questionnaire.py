@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import io
-
 import pytest
 
-from triage.conditions import Condition
 from triage.knowledge import KnowledgeBase
 from triage.questionnaire import (
-    CANNOT_MATTER, NOT_APPLICABLE, Interrupted, InvalidAnswer, Questionnaire, Skipped,
-    candidate_answers, converse, parse_answer, skipped_lines, why_lines)
+    CANNOT_MATTER, InvalidAnswer, Questionnaire, candidate_answers, parse_answer, why_lines)
 from triage.questions import Question
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
@@ -190,23 +185,6 @@ def test_why_follows_derived_facts_and_leaves_out_ruled_out_rules(session: Triag
     assert "refer.urgent.fall_age_70_plus" not in text  # age 30 rules it out
 
 
-def test_converse_reads_any_stream_and_stops_cleanly_at_its_end(session: TriageSession) -> None:
-    questionnaire = Questionnaire(session)
-    stream = io.StringIO("\n\nblood_thinners\n")
-    written: list[str] = []
-
-    def read(prompt: str) -> str | None:
-        written.append(prompt)
-        line = stream.readline()
-        return line.rstrip("\n") if line else None
-
-    with pytest.raises(Interrupted):
-        converse(questionnaire, read, written.append)
-    assert questionnaire.asked == ["emergency_signs", "warning_signs", "conditions"]
-    assert questionnaire.case_dict() == {"id": "ask", "red_flags": [], "conditions": ["blood_thinners"]}
-    assert any("Where does it hurt?" in text for text in written)
-
-
 @pytest.mark.parametrize("answers", [
     SELF_CARE,
     {**SELF_CARE, "warning_signs": "fever"},
@@ -223,22 +201,3 @@ def test_the_cheap_check_never_skips_what_the_engine_search_would_ask(
             if not questionnaire._may_matter(question):
                 assert not questionnaire.search_says_it_matters(question), question.id
         questionnaire.respond(answers[questionnaire.current.id])
-
-
-@pytest.mark.parametrize(("condition", "words"), [
-    (Condition("age", "at_least", 60), "only needed if your answer to 'How old are you, in years?' "
-                                       "was at least 60"),
-    (Condition("course", "is_any", ("worsening", "unchanged")),
-     "only needed if your answer to 'Over the last few days, is the pain...' was getting worse "
-     "or about the same"),
-    (Condition("conditions", "has_none", ("dvt", "burns")),
-     "only needed if your answer to 'Do you have any of these conditions?' included none of "
-     "a blood clot in a deep vein (DVT) and burns on the back or legs"),
-    (Condition("age", "unknown", True), "only needed if your answer to 'How old are you, in years?' "
-                                        "was left out"),
-])
-def test_a_skipped_question_says_in_plain_words_what_it_depends_on(
-        kb: KnowledgeBase, condition: Condition, words: str) -> None:
-    asked = dataclasses.replace(question(kb, "lower_back_curve"), when=(condition,))
-    [_, _, _, line] = skipped_lines((Skipped(asked, NOT_APPLICABLE, "rule syntax"),), kb.questions)
-    assert line == f"    - {asked.text} ({words})"

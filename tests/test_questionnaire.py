@@ -6,7 +6,7 @@ import pytest
 
 from triage.knowledge import KnowledgeBase
 from triage.questionnaire import (
-    CANNOT_MATTER, InvalidAnswer, Questionnaire, candidate_answers, parse_answer, why_lines)
+    CANNOT_MATTER, InvalidAnswer, Outcome, Questionnaire, candidate_answers, parse_answer, rules_using_answer)
 from triage.questions import Question
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
@@ -154,10 +154,12 @@ def test_after_a_referral_questions_that_only_refer_again_are_skipped(session: T
 
 def test_back_returns_to_the_previous_question_and_forgets_its_answer(session: TriageSession) -> None:
     questionnaire = Questionnaire(session)
-    assert not questionnaire.respond(":back").accepted  # nothing before the first question
-    questionnaire.respond("")
+    nothing_before = questionnaire.respond(":back")
+    assert not nothing_before.accepted and nothing_before.outcome is Outcome.NOTHING_TO_GO_BACK_TO
+    assert questionnaire.respond("").outcome is Outcome.ANSWERED
     assert questionnaire.current is not None and questionnaire.current.id == "warning_signs"
-    assert questionnaire.respond(":back").accepted
+    back = questionnaire.respond(":back")
+    assert back.accepted and back.outcome is Outcome.WENT_BACK
     assert questionnaire.current.id == "emergency_signs"
     assert "emergency_signs" not in questionnaire.answers
     questionnaire.respond("major")
@@ -169,20 +171,37 @@ def test_why_names_the_rules_that_use_the_answer(session: TriageSession) -> None
     while questionnaire.current is not None and questionnaire.current.id != "pain_feels":
         questionnaire.respond(SELF_CARE[questionnaire.current.id])
     reply = questionnaire.respond(":why")
-    text = "\n".join(reply.lines)
-    assert not reply.accepted
-    assert "muscle.quadratus_lumborum.locked_with_spasm" in text
-    assert "A tight feeling at the back of the thigh points to the hamstrings." in text
-    assert "pain_feels must include all of [locked_up, spasm]" in text
+    assert not reply.accepted and reply.outcome is Outcome.WHY and reply.why is not None
+    assert questionnaire.current.id == "pain_feels"  # asked again
+    assert reply.why.question is questionnaire.current and reply.why.help == questionnaire.current.help
+    rules = {rule.id: rule for rule in reply.why.rules}
+    assert "muscle.quadratus_lumborum.locked_with_spasm" in rules
+    assert "A tight feeling at the back of the thigh points to the hamstrings." in [
+        rule.description for rule in reply.why.rules]
+    assert "pain_feels must include all of [locked_up, spasm]" in [
+        c.describe() for c in rules["muscle.quadratus_lumborum.locked_with_spasm"].conditions]
 
 
 def test_why_follows_derived_facts_and_leaves_out_ruled_out_rules(session: TriageSession) -> None:
     def young(field: str) -> object:
         return 30 if field == "age" else frozenset()
 
-    text = "\n".join(why_lines(question(session.kb, "triggers"), session.kb, young))
-    assert "muscle.piriformis.prolonged_sitting" in text  # driving -> long sitting -> sign
-    assert "refer.urgent.fall_age_70_plus" not in text  # age 30 rules it out
+    ids = [rule.id for rule in rules_using_answer(question(session.kb, "triggers"), session.kb, young)]
+    assert "muscle.piriformis.prolonged_sitting" in ids  # driving -> long sitting -> sign
+    assert "refer.urgent.fall_age_70_plus" not in ids  # age 30 rules it out
+    assert ids.index("muscle.piriformis.tennis_serve") < ids.index("muscle.piriformis.prolonged_sitting")
+
+
+def test_an_answer_that_does_not_fit_is_refused_with_the_reason(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    reply = questionnaire.respond("elbow")
+    assert not reply.accepted and reply.outcome is Outcome.INVALID
+    with pytest.raises(InvalidAnswer) as refused:
+        parse_answer(question(session.kb, "emergency_signs"), "elbow")
+    assert reply.reason == str(refused.value)
+    assert reply.why is None
+    assert questionnaire.current is not None and questionnaire.current.id == "emergency_signs"
+    assert questionnaire.asked == [] and questionnaire.answers == {}
 
 
 @pytest.mark.parametrize("answers", [

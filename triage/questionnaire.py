@@ -16,6 +16,7 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -64,12 +65,48 @@ class Skipped:
     detail: str
 
 
+class Outcome(enum.Enum):
+    """What one typed line did to the questionnaire (the ``outcome`` of a :class:`Reply`)."""
+
+    #: The answer was taken; ``current`` is the next question, or none when finished.
+    ANSWERED = "answered"
+    #: ``:back``: the previous answer is forgotten and its question is current again.
+    WENT_BACK = "went_back"
+    #: ``:back`` at the first question: nothing changed.
+    NOTHING_TO_GO_BACK_TO = "nothing_to_go_back_to"
+    #: ``?``/``:why``: the reply's ``why`` says why the current question is asked.
+    WHY = "why"
+    #: The answer does not fit the question; the reply's ``reason`` says why.
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class WhyAsked:
+    """Why a question is asked: its help, and the rules that use its answer and could still apply."""
+
+    question: Question
+    rules: tuple[KnowledgeRule, ...]
+
+    @property
+    def help(self) -> str:
+        """The question's own explanation (``help`` in rules/questions.yaml)."""
+        return self.question.help
+
+
 @dataclass(frozen=True)
 class Reply:
-    """What the questionnaire says back to one typed line."""
+    """What one typed line did, as data; putting it into words is the caller's."""
 
-    accepted: bool
-    lines: tuple[str, ...] = ()
+    outcome: Outcome
+    #: With :attr:`Outcome.WHY`: why the question is asked.
+    why: WhyAsked | None = None
+    #: With :attr:`Outcome.INVALID`: why the answer does not fit (the :class:`InvalidAnswer` message).
+    reason: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """True when the line moved the questionnaire: an answer taken, or back to the previous one."""
+        return self.outcome in (Outcome.ANSWERED, Outcome.WENT_BACK)
 
 
 class Questionnaire:
@@ -103,26 +140,27 @@ class Questionnaire:
         return len(self.asked) + 1
 
     def respond(self, text: str) -> Reply:
-        """Take one typed line: an answer, ``?``/``why`` or ``back``."""
+        """Take one typed line: an answer, ``?``/``:why`` or ``:back``; say what it did."""
         if self.current is None:
             raise RuntimeError("the questionnaire has finished")
         word = text.strip().lower()
         if word in WHY_WORDS:
-            return Reply(False, tuple(why_lines(self.current, self.kb, self.value_of)))
+            rules = rules_using_answer(self.current, self.kb, self.value_of)
+            return Reply(Outcome.WHY, why=WhyAsked(self.current, tuple(rules)))
         if word in BACK_WORDS:
             if not self.asked:
-                return Reply(False, ("This is the first question; there is nothing to go back to.",))
+                return Reply(Outcome.NOTHING_TO_GO_BACK_TO)
             del self.answers[self.asked.pop()]
             self._advance()
-            return Reply(True, ("Going back to the previous question.",))
+            return Reply(Outcome.WENT_BACK)
         try:
             answer = parse_answer(self.current, text)
         except InvalidAnswer as exc:
-            return Reply(False, (f"Sorry, {exc} Please answer again (? explains the question).",))
+            return Reply(Outcome.INVALID, reason=str(exc))
         self.answers[self.current.id] = answer
         self.asked.append(self.current.id)
         self._advance()
-        return Reply(True)
+        return Reply(Outcome.ANSWERED)
 
     def value_of(self, field: str) -> Any:
         """A field's value from the answers so far (a set for lists, else a value or None)."""
@@ -458,26 +496,21 @@ def choice_name(value: str | bool) -> str:
 
 
 # -- why a question is asked -----------------------------------------------------
-def why_lines(question: Question, kb: KnowledgeBase, value_of: Callable[[str], Any]) -> list[str]:
-    """Why ``question`` is asked: the rules that use its answer, in plain words.
+def rules_using_answer(question: Question, kb: KnowledgeBase,
+                       value_of: Callable[[str], Any]) -> list[KnowledgeRule]:
+    """The rules that use ``question``'s answer and could still apply: why it is asked.
 
-    Rules whose other answers already rule them out are left out; rules that
-    use a fact derived from the answer (driving -> long sitting) are included.
+    First the rules that test its field, then those that test a fact derived
+    from it (driving -> long sitting), each in the knowledge base's order.
+    Rules that an answer already given to another field rules out
+    (``value_of`` gives the answers so far) are left out.
     """
-    lines = [f"Why this question: {question.help}"]
-    rules = [r for r in _rules_using(question.field, kb) if _still_possible(r, question.field, value_of)]
-    if not rules:
-        lines.append("No rule that could still apply uses this answer.")
-        return lines
-    lines.append("Your answer is used by these rules:")
-    for rule in rules:
-        tests = "; ".join(c.describe() for c in rule.conditions)
-        lines.append(f"  - {rule.description}")
-        lines.append(f"    needs: {tests} -> {_conclusion_words(rule, kb)}  [{rule.id}]")
-    return lines
+    return [rule for rule in _rules_using(question.field, kb)
+            if _still_possible(rule, question.field, value_of)]
 
 
 def _rules_using(field: str, kb: KnowledgeBase) -> list[KnowledgeRule]:
+    """The rules that test ``field``, then those that test a fact a rule derives from it."""
     direct = [r for r in kb.rules if any(c.subject == field for c in r.conditions)]
     derived = {r.conclusion.derived for r in direct if isinstance(r.conclusion, Derive)}
     chained = [r for r in kb.rules if r not in direct and any(
@@ -497,12 +530,8 @@ def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], A
     return True
 
 
-def _conclusion_words(rule: KnowledgeRule, kb: KnowledgeBase) -> str:
-    return rule.conclusion.plain_words(kb.derived_facts, lambda d: kb.dispositions[d].headline)
-
-
 __all__ = [
-    "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "WHY_WORDS", "InvalidAnswer", "Questionnaire",
-    "Reply", "Skipped", "candidate_answers", "choice_name", "parse_answer", "rule_dependencies",
-    "why_lines",
+    "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "WHY_WORDS", "InvalidAnswer", "Outcome",
+    "Questionnaire", "Reply", "Skipped", "WhyAsked", "candidate_answers", "choice_name", "parse_answer",
+    "rule_dependencies", "rules_using_answer",
 ]

@@ -156,7 +156,7 @@ def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
     test drive the questionnaire the same way through it.
     """
     from ..questionnaire import BACK_WORDS, WHY_WORDS, InvalidAnswer, parse_answer
-    from .ask_words import question_lines
+    from .ask_words import question_lines, reply_lines
 
     shown: str | None = None
     line_number = 0
@@ -178,9 +178,9 @@ def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
                 if line.strip().lower() not in WHY_WORDS + BACK_WORDS:
                     raise AnswerError(str(exc), question, questionnaire.position, source,
                                       line_number) from None
-        reply = questionnaire.respond(line)
-        if reply.lines:
-            write("\n".join(reply.lines))
+        said = reply_lines(questionnaire.respond(line), questionnaire.kb)
+        if said:
+            write("\n".join(said))
 
 
 def default_case_id(now: datetime | None = None) -> str:

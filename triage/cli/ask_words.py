@@ -2,11 +2,14 @@
 
 Everything a person reads in the terminal is put into words here, from the
 data the library's questionnaire (:mod:`triage.questionnaire`) and session
-return: the introduction, a numbered question with its choices, the result
-screen, how it was reached and which questions were skipped and why. Each
-``*_lines`` function returns a list of lines; :func:`wrap` fits them to the
-terminal. The command (:mod:`triage.cli.ask`) imports this module only when
-it runs, since it loads the library.
+return: the introduction, a numbered question with its choices, what is said
+back to a typed line (why a question is asked, going back, a refused
+answer), the result screen, how it was reached and which questions were
+skipped and why. Each ``*_lines`` function returns a list of lines;
+:func:`wrap` fits them to the terminal. WHY's rules are worded once, by
+:func:`triage.api.why_outline`, which the JSON API shares. The command
+(:mod:`triage.cli.ask`) imports this module only when it runs, since it
+loads the library.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import re
 import textwrap
 from typing import Any
 
+from ..api import why_outline
 from ..conditions import Condition
 from ..knowledge import KnowledgeBase
-from ..questionnaire import CANNOT_MATTER, NOT_APPLICABLE, Skipped, choice_name
+from ..questionnaire import CANNOT_MATTER, NOT_APPLICABLE, Outcome, Reply, Skipped, WhyAsked, choice_name
 from ..questions import Question
 from ..results import TriageResult
 from ..vocabulary import Disposition
@@ -62,6 +66,25 @@ def question_lines(question: Question, number: int) -> list[str]:
     elif question.answer in ("one", "yes_no") and not question.required:
         lines.append("   (Enter if you don't know)")
     return lines
+
+
+def reply_lines(reply: Reply, kb: KnowledgeBase) -> list[str]:
+    """What is said back to one typed line; nothing when an answer was taken."""
+    if reply.outcome is Outcome.WHY and reply.why is not None:
+        return why_lines(reply.why, kb)
+    if reply.outcome is Outcome.INVALID:
+        return [f"Sorry, {reply.reason} Please answer again (? explains the question)."]
+    if reply.outcome is Outcome.WENT_BACK:
+        return ["Going back to the previous question."]
+    if reply.outcome is Outcome.NOTHING_TO_GO_BACK_TO:
+        return ["This is the first question; there is nothing to go back to."]
+    return []
+
+
+def why_lines(why: WhyAsked, kb: KnowledgeBase) -> list[str]:
+    """Why a question is asked: its help, then the rules that could still use the answer, indented."""
+    return [f"Why this question: {why.help}",
+            *("  " * depth + line for depth, line in why_outline(why.rules, kb))]
 
 
 def first_sentence(text: str) -> str:

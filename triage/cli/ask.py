@@ -155,7 +155,7 @@ def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
     the line instead of being asked again. The command line, a pipe and a
     test drive the questionnaire the same way through it.
     """
-    from ..questionnaire import BACK_WORDS, WHY_WORDS, InvalidAnswer, parse_answer
+    from ..questionnaire import Outcome
     from .ask_words import question_lines, reply_lines
 
     shown: str | None = None
@@ -171,14 +171,10 @@ def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
         line_number += 1
         if line.strip().lower() in QUIT_WORDS:
             raise Interrupted("stopped at your request")
-        if strict:
-            try:
-                parse_answer(question, line)
-            except InvalidAnswer as exc:
-                if line.strip().lower() not in WHY_WORDS + BACK_WORDS:
-                    raise AnswerError(str(exc), question, questionnaire.position, source,
-                                      line_number) from None
-        said = reply_lines(questionnaire.respond(line), questionnaire.kb)
+        reply = questionnaire.respond(line)
+        if strict and reply.outcome is Outcome.INVALID:
+            raise AnswerError(str(reply.reason), question, questionnaire.position, source, line_number)
+        said = reply_lines(reply, questionnaire.kb)
         if said:
             write("\n".join(said))
 

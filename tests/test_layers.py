@@ -39,14 +39,19 @@ def _module_names() -> list[str]:
     return names
 
 
-def _imports_of(module: str, modules: set[str]) -> set[str]:
-    """The triage modules ``module`` imports anywhere in its source (functions included)."""
+def _tree(module: str) -> ast.Module:
+    """The parsed source of ``module`` (a package's ``__init__``)."""
     path = PACKAGE.parent.joinpath(*module.split("."))
-    is_package = path.is_dir()
-    source = (path / "__init__.py" if is_package else path.with_suffix(".py")).read_text()
+    source = (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text()
+    return ast.parse(source)
+
+
+def _imported(module: str) -> set[str]:
+    """Every module name ``module`` imports anywhere in its source (functions included), made absolute."""
+    is_package = PACKAGE.parent.joinpath(*module.split(".")).is_dir()
     here = module if is_package else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_tree(module)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -57,7 +62,12 @@ def _imports_of(module: str, modules: set[str]) -> set[str]:
             found.add(base)
             # ``from . import api``: the names may be modules themselves.
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name in modules and name != module}
+    return found
+
+
+def _imports_of(module: str, modules: set[str]) -> set[str]:
+    """The triage modules ``module`` imports anywhere in its source (functions included)."""
+    return {name for name in _imported(module) if name in modules and name != module}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -103,6 +113,23 @@ def test_the_module_import_graph_has_no_cycle() -> None:
     for name, targets in graph.items():
         targets -= {parent for parent in modules if name.startswith(parent + ".")}
     assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_only_the_command_line_imports_the_command_line() -> None:
+    """The library returns data and the commands put it into words, never the other way round."""
+    modules = set(_module_names())
+    for name in sorted(modules - {"triage.__main__"}):
+        if name == "triage.cli" or name.startswith("triage.cli."):
+            continue
+        assert not [m for m in _imports_of(name, modules) if m.split(".")[:2] == ["triage", "cli"]], name
+
+
+def test_the_questionnaire_has_no_terminal_words_and_never_prints() -> None:
+    """Questions and replies are put into words by triage/cli/ask_words.py, not by the library."""
+    assert not _imported("triage.questionnaire") & {"click", "textwrap", "shutil", "sys"}
+    calls = [node.func.id for node in ast.walk(_tree("triage.questionnaire"))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    assert "print" not in calls and "input" not in calls
 
 
 def test_the_cycle_finder_finds_one() -> None:

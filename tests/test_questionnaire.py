@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import io
-
 import pytest
 
-from triage.conditions import Condition
 from triage.knowledge import KnowledgeBase
 from triage.questionnaire import (
-    CANNOT_MATTER, NOT_APPLICABLE, Interrupted, InvalidAnswer, Questionnaire, Skipped,
-    candidate_answers, converse, parse_answer, skipped_lines, why_lines)
+    CANNOT_MATTER, InvalidAnswer, Outcome, Questionnaire, candidate_answers, parse_answer, rules_using_answer)
 from triage.questions import Question
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
@@ -159,10 +154,12 @@ def test_after_a_referral_questions_that_only_refer_again_are_skipped(session: T
 
 def test_back_returns_to_the_previous_question_and_forgets_its_answer(session: TriageSession) -> None:
     questionnaire = Questionnaire(session)
-    assert not questionnaire.respond(":back").accepted  # nothing before the first question
-    questionnaire.respond("")
+    nothing_before = questionnaire.respond(":back")
+    assert not nothing_before.accepted and nothing_before.outcome is Outcome.NOTHING_TO_GO_BACK_TO
+    assert questionnaire.respond("").outcome is Outcome.ANSWERED
     assert questionnaire.current is not None and questionnaire.current.id == "warning_signs"
-    assert questionnaire.respond(":back").accepted
+    back = questionnaire.respond(":back")
+    assert back.accepted and back.outcome is Outcome.WENT_BACK
     assert questionnaire.current.id == "emergency_signs"
     assert "emergency_signs" not in questionnaire.answers
     questionnaire.respond("major")
@@ -174,37 +171,37 @@ def test_why_names_the_rules_that_use_the_answer(session: TriageSession) -> None
     while questionnaire.current is not None and questionnaire.current.id != "pain_feels":
         questionnaire.respond(SELF_CARE[questionnaire.current.id])
     reply = questionnaire.respond(":why")
-    text = "\n".join(reply.lines)
-    assert not reply.accepted
-    assert "muscle.quadratus_lumborum.locked_with_spasm" in text
-    assert "A tight feeling at the back of the thigh points to the hamstrings." in text
-    assert "pain_feels must include all of [locked_up, spasm]" in text
+    assert not reply.accepted and reply.outcome is Outcome.WHY and reply.why is not None
+    assert questionnaire.current.id == "pain_feels"  # asked again
+    assert reply.why.question is questionnaire.current and reply.why.help == questionnaire.current.help
+    rules = {rule.id: rule for rule in reply.why.rules}
+    assert "muscle.quadratus_lumborum.locked_with_spasm" in rules
+    assert "A tight feeling at the back of the thigh points to the hamstrings." in [
+        rule.description for rule in reply.why.rules]
+    assert "pain_feels must include all of [locked_up, spasm]" in [
+        c.describe() for c in rules["muscle.quadratus_lumborum.locked_with_spasm"].conditions]
 
 
 def test_why_follows_derived_facts_and_leaves_out_ruled_out_rules(session: TriageSession) -> None:
     def young(field: str) -> object:
         return 30 if field == "age" else frozenset()
 
-    text = "\n".join(why_lines(question(session.kb, "triggers"), session.kb, young))
-    assert "muscle.piriformis.prolonged_sitting" in text  # driving -> long sitting -> sign
-    assert "refer.urgent.fall_age_70_plus" not in text  # age 30 rules it out
+    ids = [rule.id for rule in rules_using_answer(question(session.kb, "triggers"), session.kb, young)]
+    assert "muscle.piriformis.prolonged_sitting" in ids  # driving -> long sitting -> sign
+    assert "refer.urgent.fall_age_70_plus" not in ids  # age 30 rules it out
+    assert ids.index("muscle.piriformis.tennis_serve") < ids.index("muscle.piriformis.prolonged_sitting")
 
 
-def test_converse_reads_any_stream_and_stops_cleanly_at_its_end(session: TriageSession) -> None:
+def test_an_answer_that_does_not_fit_is_refused_with_the_reason(session: TriageSession) -> None:
     questionnaire = Questionnaire(session)
-    stream = io.StringIO("\n\nblood_thinners\n")
-    written: list[str] = []
-
-    def read(prompt: str) -> str | None:
-        written.append(prompt)
-        line = stream.readline()
-        return line.rstrip("\n") if line else None
-
-    with pytest.raises(Interrupted):
-        converse(questionnaire, read, written.append)
-    assert questionnaire.asked == ["emergency_signs", "warning_signs", "conditions"]
-    assert questionnaire.case_dict() == {"id": "ask", "red_flags": [], "conditions": ["blood_thinners"]}
-    assert any("Where does it hurt?" in text for text in written)
+    reply = questionnaire.respond("elbow")
+    assert not reply.accepted and reply.outcome is Outcome.INVALID
+    with pytest.raises(InvalidAnswer) as refused:
+        parse_answer(question(session.kb, "emergency_signs"), "elbow")
+    assert reply.reason == str(refused.value)
+    assert reply.why is None
+    assert questionnaire.current is not None and questionnaire.current.id == "emergency_signs"
+    assert questionnaire.asked == [] and questionnaire.answers == {}
 
 
 @pytest.mark.parametrize("answers", [
@@ -223,22 +220,3 @@ def test_the_cheap_check_never_skips_what_the_engine_search_would_ask(
             if not questionnaire._may_matter(question):
                 assert not questionnaire.search_says_it_matters(question), question.id
         questionnaire.respond(answers[questionnaire.current.id])
-
-
-@pytest.mark.parametrize(("condition", "words"), [
-    (Condition("age", "at_least", 60), "only needed if your answer to 'How old are you, in years?' "
-                                       "was at least 60"),
-    (Condition("course", "is_any", ("worsening", "unchanged")),
-     "only needed if your answer to 'Over the last few days, is the pain...' was getting worse "
-     "or about the same"),
-    (Condition("conditions", "has_none", ("dvt", "burns")),
-     "only needed if your answer to 'Do you have any of these conditions?' included none of "
-     "a blood clot in a deep vein (DVT) and burns on the back or legs"),
-    (Condition("age", "unknown", True), "only needed if your answer to 'How old are you, in years?' "
-                                        "was left out"),
-])
-def test_a_skipped_question_says_in_plain_words_what_it_depends_on(
-        kb: KnowledgeBase, condition: Condition, words: str) -> None:
-    asked = dataclasses.replace(question(kb, "lower_back_curve"), when=(condition,))
-    [_, _, _, line] = skipped_lines((Skipped(asked, NOT_APPLICABLE, "rule syntax"),), kb.questions)
-    assert line == f"    - {asked.text} ({words})"

@@ -29,8 +29,8 @@ import yaml
 from .audit import CaseAudit, audit_case
 from .case import Case, parse_case
 from .errors import CaseError, Location
-from .knowledge import KnowledgeBase, load_knowledge_base
-from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, why_lines
+from .knowledge import KnowledgeBase, KnowledgeRule, load_knowledge_base
+from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
 from .questions import Question
 from .results import ErrorRecord
 from .session import TriageSession
@@ -145,8 +145,8 @@ class TriageKB:
             text = answer_text(question, answers[question.id], case_id)
             reply = state.respond(text)
             if not reply.accepted:  # answer_text checked the answer; this cannot happen
-                raise CaseError(" ".join(reply.lines), Location(case=case_id, field=question.id),
-                                value=answers[question.id])
+                raise CaseError(reply.reason or f"the answer was not taken ({reply.outcome.value})",
+                                Location(case=case_id, field=question.id), value=answers[question.id])
         return state
 
     def next_question(self, answers: Mapping[str, Any],
@@ -203,8 +203,28 @@ def question_data(question: Question, state: Questionnaire | None = None) -> dic
         data["maximum"] = question.spec.maximum
     if state is not None:
         data["number"] = state.position
-        data["why"] = [line.strip() for line in why_lines(question, state.kb, state.value_of)[1:]]
+        rules = rules_using_answer(question, state.kb, state.value_of)
+        data["why"] = [line for _, line in why_outline(rules, state.kb)]
     return data
+
+
+def why_outline(rules: Sequence[KnowledgeRule], kb: KnowledgeBase) -> list[tuple[int, str]]:
+    """Why a question is asked, in plain words: (depth, line) pairs, the one wording of WHY.
+
+    ``rules`` are those that could still use the answer
+    (:func:`~triage.questionnaire.rules_using_answer`). A heading (depth 0),
+    then for each rule its description (``- ...``, depth 1) and what it needs
+    and concludes (depth 2). :func:`question_data` gives the lines flat as
+    ``why``; ``triage ask`` indents them by depth under the question's help.
+    """
+    if not rules:
+        return [(0, "No rule that could still apply uses this answer.")]
+    outline = [(0, "Your answer is used by these rules:")]
+    for rule in rules:
+        tests = "; ".join(c.describe() for c in rule.conditions)
+        concludes = rule.conclusion.plain_words(kb.derived_facts, lambda d: kb.dispositions[d].headline)
+        outline += [(1, f"- {rule.description}"), (2, f"needs: {tests} -> {concludes}  [{rule.id}]")]
+    return outline
 
 
 def answer_text(question: Question, value: Any, case_id: str = QUESTIONNAIRE_ID) -> str:
@@ -284,4 +304,4 @@ def _source_data(source: Any) -> dict[str, Any]:
 
 
 __all__ = ["QUESTIONNAIRE_ID", "TriageKB", "answer_text", "answers_file", "answers_yaml", "incomplete_note",
-           "load", "question_data"]
+           "load", "question_data", "why_outline"]

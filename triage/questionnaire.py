@@ -2,9 +2,10 @@
 
 :class:`Questionnaire` is a state machine over the questions of the knowledge
 base: ``current`` is the question to ask, ``respond`` takes one line a person
-typed (an answer, ``?``/``why`` or ``back``). :func:`converse` runs it over
-any line source and writer, so the command line, a pipe and a test drive it
-the same way. The ``*_lines`` functions put questions and results into words.
+typed (an answer, ``?``/``:why`` or ``:back``). :func:`parse_answer` turns
+typed text into an answer. Putting questions and results into words for a
+terminal is the command line's (:mod:`triage.cli.ask_words`); reading lines
+from one is :func:`triage.cli.ask.converse`.
 
 Which questions to ask is decided by the engine itself: before asking, the
 session is run on the answers so far with each possible answer to the
@@ -15,16 +16,14 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
+import enum
 import re
-import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .case import Case, blank_answers, case_dict, parse_case
 from .conclusions import Derive, Refer, Sign
-from .conditions import Condition
-from .errors import Location, TriageError
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .questions import Choice, Question
 from .results import TriageResult
@@ -35,7 +34,6 @@ from .vocabulary import Disposition, did_you_mean, with_allowed
 # ("back" is also a place that hurts).
 WHY_WORDS = ("?", ":why")
 BACK_WORDS = (":back",)
-QUIT_WORDS = (":quit", ":q")
 #: What a person may type meaning a navigation word; answered with a hint when no choice fits.
 _NAVIGATION_HINTS = {
     "back": "To go back to the previous question type :back.",
@@ -58,10 +56,6 @@ class InvalidAnswer(ValueError):
     """A typed answer that does not fit the question; the message says why."""
 
 
-class Interrupted(Exception):
-    """The input ended (end of file) before the questionnaire finished."""
-
-
 @dataclass(frozen=True)
 class Skipped:
     """A question that was not asked, and why."""
@@ -71,12 +65,48 @@ class Skipped:
     detail: str
 
 
+class Outcome(enum.Enum):
+    """What one typed line did to the questionnaire (the ``outcome`` of a :class:`Reply`)."""
+
+    #: The answer was taken; ``current`` is the next question, or none when finished.
+    ANSWERED = "answered"
+    #: ``:back``: the previous answer is forgotten and its question is current again.
+    WENT_BACK = "went_back"
+    #: ``:back`` at the first question: nothing changed.
+    NOTHING_TO_GO_BACK_TO = "nothing_to_go_back_to"
+    #: ``?``/``:why``: the reply's ``why`` says why the current question is asked.
+    WHY = "why"
+    #: The answer does not fit the question; the reply's ``reason`` says why.
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class WhyAsked:
+    """Why a question is asked: its help, and the rules that use its answer and could still apply."""
+
+    question: Question
+    rules: tuple[KnowledgeRule, ...]
+
+    @property
+    def help(self) -> str:
+        """The question's own explanation (``help`` in rules/questions.yaml)."""
+        return self.question.help
+
+
 @dataclass(frozen=True)
 class Reply:
-    """What the questionnaire says back to one typed line."""
+    """What one typed line did, as data; putting it into words is the caller's."""
 
-    accepted: bool
-    lines: tuple[str, ...] = ()
+    outcome: Outcome
+    #: With :attr:`Outcome.WHY`: why the question is asked.
+    why: WhyAsked | None = None
+    #: With :attr:`Outcome.INVALID`: why the answer does not fit (the :class:`InvalidAnswer` message).
+    reason: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """True when the line moved the questionnaire: an answer taken, or back to the previous one."""
+        return self.outcome in (Outcome.ANSWERED, Outcome.WENT_BACK)
 
 
 class Questionnaire:
@@ -110,26 +140,27 @@ class Questionnaire:
         return len(self.asked) + 1
 
     def respond(self, text: str) -> Reply:
-        """Take one typed line: an answer, ``?``/``why`` or ``back``."""
+        """Take one typed line: an answer, ``?``/``:why`` or ``:back``; say what it did."""
         if self.current is None:
             raise RuntimeError("the questionnaire has finished")
         word = text.strip().lower()
         if word in WHY_WORDS:
-            return Reply(False, tuple(why_lines(self.current, self.kb, self.value_of)))
+            rules = rules_using_answer(self.current, self.kb, self.value_of)
+            return Reply(Outcome.WHY, why=WhyAsked(self.current, tuple(rules)))
         if word in BACK_WORDS:
             if not self.asked:
-                return Reply(False, ("This is the first question; there is nothing to go back to.",))
+                return Reply(Outcome.NOTHING_TO_GO_BACK_TO)
             del self.answers[self.asked.pop()]
             self._advance()
-            return Reply(True, ("Going back to the previous question.",))
+            return Reply(Outcome.WENT_BACK)
         try:
             answer = parse_answer(self.current, text)
         except InvalidAnswer as exc:
-            return Reply(False, (f"Sorry, {exc} Please answer again (? explains the question).",))
+            return Reply(Outcome.INVALID, reason=str(exc))
         self.answers[self.current.id] = answer
         self.asked.append(self.current.id)
         self._advance()
-        return Reply(True)
+        return Reply(Outcome.ANSWERED)
 
     def value_of(self, field: str) -> Any:
         """A field's value from the answers so far (a set for lists, else a value or None)."""
@@ -423,22 +454,22 @@ def _pick(question: Question, text: str) -> str | bool:
             return choices[index - 1].value
         raise InvalidAnswer(f"{text} is not one of the numbers 1 to {len(choices)}.")
     typed = _words(text)
-    exact = [c for c in choices if typed in (_words(_name(c.value)), _words(c.label))]
+    exact = [c for c in choices if typed in (_words(choice_name(c.value)), _words(c.label))]
     if len(exact) == 1:
         return exact[0].value
     # The names in brackets come before the labels: "lower" is lower_back,
     # though the label of flank says "the lower ribs"; "back" fits two names.
-    fitting = exact or [c for c in choices if typed and _fits(typed, _words(_name(c.value)))] or [
+    fitting = exact or [c for c in choices if typed and _fits(typed, _words(choice_name(c.value)))] or [
         c for c in choices if typed and _fits(typed, _words(c.label))]
     if len(fitting) == 1:
         return fitting[0].value
     if fitting:
-        shown = "; ".join(f"{choices.index(c) + 1}) {c.label} [{_name(c.value)}]" for c in fitting)
+        shown = "; ".join(f"{choices.index(c) + 1}) {c.label} [{choice_name(c.value)}]" for c in fitting)
         raise InvalidAnswer(f"{text!r} could be any of: {shown}. Type more of the one you mean, "
                             "or its number.")
     hint = _suggestion(question, text)
-    raise InvalidAnswer(with_allowed(f"{text!r} is not one of the choices", [_name(c.value) for c in choices],
-                                     _name(hint.value) if hint else None,
+    raise InvalidAnswer(with_allowed(f"{text!r} is not one of the choices", [choice_name(c.value) for c in choices],
+                                     choice_name(hint.value) if hint else None,
                                      _NAVIGATION_HINTS.get(text.lower(), "")))
 
 
@@ -450,140 +481,36 @@ def _suggestion(question: Question, text: str) -> Choice | None:
     """
     spellings: dict[str, Choice | None] = {}
     for choice in question.choices:
-        for word in {_name(choice.value), *_words(_name(choice.value)), *_words(choice.label)}:
+        for word in {choice_name(choice.value), *_words(choice_name(choice.value)), *_words(choice.label)}:
             spellings[word] = None if spellings.get(word, choice) is not choice else choice
     unique = [word for word, choice in spellings.items() if choice is not None and len(word) > 2]
     near = did_you_mean("_".join(_words(text)), unique)
     return spellings[near] if near is not None else None
 
 
-def _name(value: str | bool) -> str:
+def choice_name(value: str | bool) -> str:
     """How a choice is typed: its case value, or yes/no for true/false."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     return value
 
 
-# -- running a dialogue -----------------------------------------------------------
-class AnswerError(TriageError):
-    """A piped (non-interactive) answer that does not fit its question: the run stops.
+# -- why a question is asked -----------------------------------------------------
+def rules_using_answer(question: Question, kb: KnowledgeBase,
+                       value_of: Callable[[str], Any]) -> list[KnowledgeRule]:
+    """The rules that use ``question``'s answer and could still apply: why it is asked.
 
-    Carries the input line and the question, so the script can be fixed
-    rather than every later line landing on the wrong question.
+    First the rules that test its field, then those that test a fact derived
+    from it (driving -> long sitting), each in the knowledge base's order.
+    Rules that an answer already given to another field rules out
+    (``value_of`` gives the answers so far) are left out.
     """
-
-    def __init__(self, reason: str, question: Question, number: int, source: str, line: int) -> None:
-        super().__init__(f"the answer on line {line} does not fit question {number} "
-                         f"(\"{_first_sentence(question.text)}\", {question.id}): {reason}",
-                         Location(source, line, field=question.field))
-        self.question = question
-
-
-def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
-             write: Callable[[str], None], *, strict: bool = False, source: str = "stdin") -> None:
-    """Ask until the questionnaire finishes, reading lines and writing text.
-
-    ``read(prompt)`` shows ``prompt`` and returns the next typed line, or
-    ``None`` at the end of the input, which raises :class:`Interrupted` (the
-    answers so far stay on the questionnaire), as does ``:quit``. With
-    ``strict`` (answers piped from ``source``, nobody to ask again) an answer
-    that does not fit raises :class:`AnswerError` naming the question and
-    the line instead of being asked again.
-    """
-    shown: str | None = None
-    line_number = 0
-    while questionnaire.current is not None:
-        question = questionnaire.current
-        if shown != question.id:
-            write("\n".join(question_lines(question, questionnaire.position)))
-            shown = question.id
-        line = read("> ")
-        if line is None:
-            raise Interrupted("the input ended before the last question")
-        line_number += 1
-        if line.strip().lower() in QUIT_WORDS:
-            raise Interrupted("stopped at your request")
-        if strict:
-            try:
-                parse_answer(question, line)
-            except InvalidAnswer as exc:
-                if line.strip().lower() not in WHY_WORDS + BACK_WORDS:
-                    raise AnswerError(str(exc), question, questionnaire.position, source,
-                                      line_number) from None
-        reply = questionnaire.respond(line)
-        if reply.lines:
-            write("\n".join(reply.lines))
-
-
-def _first_sentence(text: str) -> str:
-    """A question's text up to its first question mark (the rest is how to answer)."""
-    end = text.find("?")
-    return text[:end + 1] if end >= 0 else text
-
-
-# -- words --------------------------------------------------------------------------
-INTRODUCTION = (
-    "Lower back pain triage. This is not a diagnosis: when in doubt, see a doctor.",
-    "Answer by number, name or words of a choice; for several, separate them with commas "
-    "(1,3 or buttock, knee). Press Enter for none or don't know where that is allowed.",
-    "Commands start with a colon, so they are never taken for an answer: ? or :why explains "
-    "a question, :back returns to the previous one, :quit stops (as Ctrl-C does).",
-)
-
-
-def wrap(text: str, width: int) -> str:
-    """``text`` wrapped at word boundaries to ``width`` columns, line by line.
-
-    A wrapped line keeps its indentation and continues under the text of a
-    numbered or bulleted item (``3) ...``, ``- ...``, ``1. ...``).
-    """
-    out = []
-    for line in text.split("\n"):
-        if len(line) <= width:
-            out.append(line)
-            continue
-        item = re.match(r"\s*(?:\d+[.)]\s+|[-*]\s+)?", line)
-        indent = " " * (item.end() if item else 0)
-        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=True,
-                                 break_on_hyphens=False) or [""])
-    return "\n".join(out)
-
-
-def question_lines(question: Question, number: int) -> list[str]:
-    """A question as shown: its text, numbered choices and how to answer."""
-    lines = ["", f"{number}. {question.text}"]
-    for index, choice in enumerate(question.choices, start=1):
-        lines.append(f"   {index}) {choice.label} [{_name(choice.value)}]")
-    if question.answer == "number":
-        hint = question.spec.allowed()
-        if not question.required:
-            hint += "; Enter if you don't know"
-        lines.append(f"   ({hint})")
-    elif question.answer in ("one", "yes_no") and not question.required:
-        lines.append("   (Enter if you don't know)")
-    return lines
-
-
-def why_lines(question: Question, kb: KnowledgeBase, value_of: Callable[[str], Any]) -> list[str]:
-    """Why ``question`` is asked: the rules that use its answer, in plain words.
-
-    Rules whose other answers already rule them out are left out; rules that
-    use a fact derived from the answer (driving -> long sitting) are included.
-    """
-    lines = [f"Why this question: {question.help}"]
-    rules = [r for r in _rules_using(question.field, kb) if _still_possible(r, question.field, value_of)]
-    if not rules:
-        lines.append("No rule that could still apply uses this answer.")
-        return lines
-    lines.append("Your answer is used by these rules:")
-    for rule in rules:
-        tests = "; ".join(c.describe() for c in rule.conditions)
-        lines.append(f"  - {rule.description}")
-        lines.append(f"    needs: {tests} -> {_conclusion_words(rule, kb)}  [{rule.id}]")
-    return lines
+    return [rule for rule in _rules_using(question.field, kb)
+            if _still_possible(rule, question.field, value_of)]
 
 
 def _rules_using(field: str, kb: KnowledgeBase) -> list[KnowledgeRule]:
+    """The rules that test ``field``, then those that test a fact a rule derives from it."""
     direct = [r for r in kb.rules if any(c.subject == field for c in r.conditions)]
     derived = {r.conclusion.derived for r in direct if isinstance(r.conclusion, Derive)}
     chained = [r for r in kb.rules if r not in direct and any(
@@ -603,137 +530,8 @@ def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], A
     return True
 
 
-def _conclusion_words(rule: KnowledgeRule, kb: KnowledgeBase) -> str:
-    return rule.conclusion.plain_words(kb.derived_facts, lambda d: kb.dispositions[d].headline)
-
-
-def _muscle(name: str | None) -> str:
-    return (name or "").replace("_", " ")
-
-
-def emergency_lines(result: TriageResult) -> list[str]:
-    """What to do now, and why, when an answer means an emergency."""
-    lines = ["", "STOP: this needs emergency care.", result.headline, "", "Why:"]
-    if result.referral is not None:
-        lines += [f"  - {r.text}" for r in result.referral.reasons
-                  if r.urgency is Disposition.EMERGENCY]
-    lines += ["", "What to do now:"] + [f"  - {a}" for a in result.advice]
-    return lines
-
-
-def result_lines(result: TriageResult, kb: KnowledgeBase) -> list[str]:
-    """The result for a person: what to do, every reason, the likely muscle, techniques."""
-    title = {Disposition.EMERGENCY: "EMERGENCY", Disposition.URGENT: "SEE A DOCTOR TODAY",
-             Disposition.SEE_DOCTOR: "SEE A DOCTOR", Disposition.SELF_CARE: "SELF-CARE"}
-    lines = ["", f"RESULT: {title[result.disposition]}", result.headline]
-    if result.referral is not None:
-        lines += ["", "Why:"] + [f"  - {r.text} ({r.urgency.value.replace('_', ' ')})"
-                                 for r in result.referral.reasons]
-    if result.likely_muscles:
-        top = result.likely_muscles[0]
-        lines += ["", f"Likely tight muscle: {_muscle(top.muscle)} "
-                      f"(confidence {round(top.confidence * 100)}%), because:"]
-        lines += [f"  - {kb.rule(rule_id).description}" for rule_id in top.evidence]
-        others = [f"{_muscle(m.muscle)} ({round(m.confidence * 100)}%)" for m in result.likely_muscles[1:]]
-        if others:
-            lines.append(f"Also possible: {', '.join(others)}.")
-        if result.referral is not None:
-            lines.append("(Reported for the doctor; no self-treatment until they have seen you.)")
-    if result.recommendations:
-        lines += ["", "Techniques to try, in this order:"]
-        for n, technique in enumerate(result.recommendations, start=1):
-            lines.append(f"{n}. {technique.name} (hold: {technique.hold})")
-            lines += [f"   {step_n}. {step}" for step_n, step in enumerate(technique.steps, start=1)]
-            lines += [f"   Caution: {caution}" for caution in technique.cautions]
-    lines += ["", "Advice:"] + [f"  - {a}" for a in result.advice]
-    return lines
-
-
-def how_lines(result: TriageResult, kb: KnowledgeBase) -> list[str]:
-    """How the result was reached: each rule that fired, from answers to conclusion."""
-    lines = ["", "How this was reached:"]
-    for firing in result.fired_rules:
-        rule = kb.rule(firing.rule)
-        facts = "; ".join(f"{k}: {_shown(v)}" for k, v in firing.facts.items())
-        lines.append(f"  {firing.order}. {rule.description}")
-        lines.append(f"     from {facts} -> {', '.join(firing.asserted) or 'nothing new'}  [{rule.id}]")
-    lines.append(f"  => {result.disposition.value}: {result.headline}")
-    return lines
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def skipped_lines(skipped: tuple[Skipped, ...], questions: tuple[Question, ...] = ()) -> list[str]:
-    """How many questions were skipped and why, grouped by reason, in plain words.
-
-    ``questions`` (the questionnaire's) lets a question that did not apply
-    say which earlier answer it depends on, with that answer's labels.
-    """
-    if not skipped:
-        return ["", "No question was skipped."]
-    noun = "question was" if len(skipped) == 1 else "questions were"
-    lines = ["", f"{len(skipped)} {noun} skipped:"]
-    for reason in (CANNOT_MATTER, NOT_APPLICABLE):
-        group = [s for s in skipped if s.reason == reason]
-        if group:
-            lines.append(f"  {len(group)} {reason}:")
-            lines += [f"    - {s.question.text} ({_skip_words(s, questions)})" for s in group]
-    return lines
-
-
-def _skip_words(skipped: Skipped, questions: tuple[Question, ...]) -> str:
-    question = skipped.question
-    if skipped.reason != NOT_APPLICABLE or not (question.when or question.when_any):
-        return skipped.detail
-    parts = [_when_words(c, questions) for c in question.when]
-    groups = [" and ".join(_when_words(c, questions) for c in group) for group in question.when_any]
-    if len(groups) > 1:
-        parts.append("one of these: " + "; ".join(groups))
-    else:
-        parts += groups
-    return "only needed if " + " and ".join(parts)
-
-
-#: A test on an earlier answer, in words; {v} is the values (labels) tested.
-_WHEN_WORDS = {
-    "has": "included {v}", "has_any": "included {v}", "has_all": "included all of {v}",
-    "has_none": "included none of {v}", "is": "was {v}", "is_any": "was {v}",
-    "at_least": "was at least {v}", "above": "was above {v}", "below": "was below {v}",
-    "at_most": "was at most {v}",
-}
-
-
-def _when_words(condition: Condition, questions: tuple[Question, ...]) -> str:
-    """A question's ``when`` test as plain words about the earlier question and its labels."""
-    asking = [q for q in questions if q.field == condition.subject]
-    # The question that offers the values tested (night pain is a warning sign, not an emergency one).
-    offering = [q for q in asking if any(c.value in condition.values() for c in q.choices)] or asking
-    about = (f"your answer to {_first_sentence(offering[0].text)!r}" if offering
-             else condition.subject.replace("_", " "))
-    if condition.operator == "unknown":
-        return f"{about} was {'left out' if condition.operand else 'given'}"
-    labels = {c.value: c.label for q in asking for c in q.choices}
-    shown = [_lower_first(labels.get(v, _shown(v))) for v in condition.values()]
-    conjunction = "and" if condition.operator in ("has_all", "has_none") else "or"
-    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" {conjunction} {shown[-1]}"
-    return f"{about} {_WHEN_WORDS[condition.operator].format(v=joined)}"
-
-
-def _lower_first(label: str) -> str:
-    """A label inside a sentence: "The knee" -> "the knee" (an acronym such as DVT is kept)."""
-    first = label.split()[0] if label.split() else ""
-    return label if len(first) > 1 and first.isupper() else label[:1].lower() + label[1:]
-
-
 __all__ = [
-    "CANNOT_MATTER", "INTRODUCTION", "NOT_APPLICABLE", "AnswerError", "Interrupted",
-    "InvalidAnswer", "Questionnaire", "Reply", "Skipped", "candidate_answers", "converse",
-    "emergency_lines", "how_lines", "parse_answer", "question_lines", "result_lines",
-    "skipped_lines", "why_lines", "wrap",
+    "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "WHY_WORDS", "InvalidAnswer", "Outcome",
+    "Questionnaire", "Reply", "Skipped", "WhyAsked", "candidate_answers", "choice_name", "parse_answer",
+    "rule_dependencies", "rules_using_answer",
 ]

@@ -16,6 +16,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from triage.cli import main
+from triage.cli.ask import Interrupted, converse
+from triage.questionnaire import Questionnaire
+from triage.session import TriageSession
 
 #: A person with a tight piriformis after a tennis serve, one answer a line, in question order
 #: (first episode is skipped at 40: it matters only from 50).
@@ -184,6 +187,23 @@ def test_end_of_input_exits_130_and_keeps_the_answers_marked_incomplete(tmp_path
     assert ran.exit_code == 0, ran.output
     [record] = json.loads(ran.stdout)
     assert record["disposition"] == "urgent"
+
+
+def test_converse_reads_any_stream_and_stops_cleanly_at_its_end(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    stream = io.StringIO("\n\nblood_thinners\n")
+    written: list[str] = []
+
+    def read(prompt: str) -> str | None:
+        written.append(prompt)
+        line = stream.readline()
+        return line.rstrip("\n") if line else None
+
+    with pytest.raises(Interrupted):
+        converse(questionnaire, read, written.append)
+    assert questionnaire.asked == ["emergency_signs", "warning_signs", "conditions"]
+    assert questionnaire.case_dict() == {"id": "ask", "red_flags": [], "conditions": ["blood_thinners"]}
+    assert any("Where does it hurt?" in text for text in written)
 
 
 def _interrupt(child: Any) -> None:

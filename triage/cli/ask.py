@@ -1,4 +1,12 @@
-"""``triage ask``: the interactive questionnaire in the terminal (or over a pipe)."""
+"""``triage ask``: the interactive questionnaire in the terminal (or over a pipe).
+
+This module owns the dialogue: :func:`converse` reads typed lines, gives
+them to the library's :class:`~triage.questionnaire.Questionnaire` and
+writes what it replies, in the words of :mod:`triage.cli.ask_words`. Only
+``click`` and the error classes are imported at the top, so that ``triage
+--help`` loads neither YAML nor experta; the library is imported when the
+command runs.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,22 @@ import contextlib
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..errors import Location, TriageError
 from .common import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rules_option
+
+if TYPE_CHECKING:
+    from ..questionnaire import Questionnaire
+    from ..questions import Question
+
+#: What stops the questions (as Ctrl-C and the end of the input do); a colon, as for :why and :back.
+QUIT_WORDS = (":quit", ":q")
 
 
 @click.command("ask")
@@ -39,8 +56,8 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     """
     from ..formats import printable
     from ..interrupts import exit_status
-    from ..questionnaire import (INTRODUCTION, AnswerError, Interrupted, Questionnaire, converse,
-                                 emergency_lines, how_lines, result_lines, skipped_lines, wrap)
+    from ..questionnaire import Questionnaire
+    from .ask_words import INTRODUCTION, emergency_lines, how_lines, result_lines, skipped_lines, wrap
 
     session = load_session(rules_dir)
     questionnaire = Questionnaire(session, case_id or default_case_id())
@@ -106,6 +123,62 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     sys.exit(EXIT_OK)
 
 
+class Interrupted(Exception):
+    """The input ended (end of file), or ``:quit`` was typed, before the questionnaire finished."""
+
+
+class AnswerError(TriageError):
+    """A piped (non-interactive) answer that does not fit its question: the run stops.
+
+    Carries the input line and the question, so the script can be fixed
+    rather than every later line landing on the wrong question.
+    """
+
+    def __init__(self, reason: str, question: Question, number: int, source: str, line: int) -> None:
+        from .ask_words import first_sentence
+
+        super().__init__(f"the answer on line {line} does not fit question {number} "
+                         f"(\"{first_sentence(question.text)}\", {question.id}): {reason}",
+                         Location(source, line, field=question.field))
+        self.question = question
+
+
+def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
+             write: Callable[[str], None], *, strict: bool = False, source: str = "stdin") -> None:
+    """Ask until the questionnaire finishes, reading lines and writing text.
+
+    ``read(prompt)`` shows ``prompt`` and returns the next typed line, or
+    ``None`` at the end of the input, which raises :class:`Interrupted` (the
+    answers so far stay on the questionnaire), as does ``:quit``. With
+    ``strict`` (answers piped from ``source``, nobody to ask again) an answer
+    that does not fit raises :class:`AnswerError` naming the question and
+    the line instead of being asked again. The command line, a pipe and a
+    test drive the questionnaire the same way through it.
+    """
+    from ..questionnaire import Outcome
+    from .ask_words import question_lines, reply_lines
+
+    shown: str | None = None
+    line_number = 0
+    while questionnaire.current is not None:
+        question = questionnaire.current
+        if shown != question.id:
+            write("\n".join(question_lines(question, questionnaire.position)))
+            shown = question.id
+        line = read("> ")
+        if line is None:
+            raise Interrupted("the input ended before the last question")
+        line_number += 1
+        if line.strip().lower() in QUIT_WORDS:
+            raise Interrupted("stopped at your request")
+        reply = questionnaire.respond(line)
+        if strict and reply.outcome is Outcome.INVALID:
+            raise AnswerError(str(reply.reason), question, questionnaire.position, source, line_number)
+        said = reply_lines(reply, questionnaire.kb)
+        if said:
+            write("\n".join(said))
+
+
 def default_case_id(now: datetime | None = None) -> str:
     """``ask-`` and the UTC date and time to the millisecond, so saved answers never share an id."""
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -123,13 +196,13 @@ def _enable_line_editing() -> None:
         import readline  # noqa: F401  (importing it is what turns line editing on)
 
 
-def _save_incomplete(save: Path | None, questionnaire: Any) -> None:
+def _save_incomplete(save: Path | None, questionnaire: Questionnaire) -> None:
     if save is not None:
         _save(save, questionnaire.case_dict(), _incomplete_note(questionnaire))
         click.echo(f"triage: answers so far saved to {save} (marked incomplete)", err=True)
 
 
-def _incomplete_note(questionnaire: Any, why: str = "interrupted") -> list[str]:
+def _incomplete_note(questionnaire: Questionnaire, why: str = "interrupted") -> list[str]:
     from ..api import incomplete_note
 
     return incomplete_note(questionnaire, why)

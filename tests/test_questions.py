@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from triage.errors import KnowledgeBaseError, Problem
-from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base, parse_when
+from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.questions import SCREENING_FIELDS, parse_questions
 from triage.yamlio import load_yaml
 from helpers import FIELDS, VOCABULARY
@@ -17,8 +17,7 @@ QUESTIONS_FILE = default_rules_dir() / "questions.yaml"
 
 def problems_for(text: str) -> list[Problem]:
     problems: list[Problem] = []
-    parse_questions(load_yaml(text, "q.yaml")["questions"], "q.yaml", problems, VOCABULARY,
-                    parse_when=parse_when)
+    parse_questions(load_yaml(text, "q.yaml")["questions"], "q.yaml", problems, VOCABULARY)
     return problems
 
 

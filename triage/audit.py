@@ -27,8 +27,8 @@ from typing import Any
 
 from .case import Case
 from .conclusions import Conclude, Derive, Recommend, Refer, Sign
-from .conditions import SET_OPERATORS, Condition
 from .errors import TriageError
+from .kb.conditions import SET_OPERATORS, Condition
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .results import Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession

@@ -23,10 +23,10 @@ from typing import Any
 
 from ._experta import AS, EXISTS, NOT, Fact, P, Rule
 from .conclusions import FLAG_SUBJECTS, Conclusion
-from .conditions import Condition
 from .engine import TriageEngine, engine_class
 from .engine import facts as fact_classes
 from .engine.facts import CaseFacts, Derived, Referral, SelfCare, Sign
+from .kb import Condition
 from .knowledge import KnowledgeBase, KnowledgeRule
 from .results import Firing
 

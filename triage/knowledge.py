@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .case import Case, blank_answers, parse_case
-from .conclusions import CONCLUSION_KINDS, ENGINE_SUBJECTS, FLAG_SUBJECTS, STRENGTHS, Conclusion, \
-    Names, Refer, before_any_firing, kind_of
-from .conditions import LIST_OPERATORS, OPERATORS, Condition, subject_kind
+from .conclusions import CONCLUSION_KINDS, STRENGTHS, Conclusion, Names, Refer, before_any_firing, kind_of
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
+from .kb.conditions import Condition, parse_when
 from .questions import Question, parse_questions
-from .vocabulary import SCREENING_FIELDS, Disposition, FieldKind, Vocabulary, not_allowed, parse_vocabulary
+from .vocabulary import SCREENING_FIELDS, Disposition, Vocabulary, not_allowed, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
 
 RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
@@ -260,8 +259,7 @@ class _Reader:
         questions: tuple[Question, ...] = ()
         raw_questions, questions_file = self._single("questions")
         if raw_questions is not None:
-            questions = parse_questions(raw_questions, questions_file or "", self.problems, vocabulary,
-                                        parse_when=parse_when)
+            questions = parse_questions(raw_questions, questions_file or "", self.problems, vocabulary)
         if self.problems:
             raise KnowledgeBaseError(self.problems)
         return KnowledgeBase(
@@ -438,7 +436,7 @@ class _Reader:
             where = Location(file, item.line, field=None)
             description = self._text(item, "description", file)
             rule_sources = self._source_ids(item, file, sources)
-            conditions = self._conditions(item, file, derived)
+            conditions = parse_when(item, file, self.problems, self.vocabulary, derived)
             conclusion = self._conclusion(item, file, derived, techniques)
             if conclusion is None:
                 continue
@@ -451,76 +449,6 @@ class _Reader:
             rules.append(KnowledgeRule(ident, description, rule_sources, level, tuple(conditions),
                                        conclusion, fire, not_fire, where))
         return rules
-
-    def _conditions(self, item: YamlMap, file: str, derived: dict[str, str]) -> list[Condition]:
-        when = item.get("when")
-        if not isinstance(when, YamlMap) or not when:
-            self.problem(Location(file, item.line_of("when")), "when must be a mapping of subjects to tests")
-            return []
-        conditions = []
-        for subject, test in when.items():
-            line = when.line_of(subject)
-            kind = subject_kind(str(subject), self.vocabulary)
-            if kind is None:
-                allowed = [*self.vocabulary.askable, "derived", "likely_muscles", "referred", "self_care"]
-                self.problem(Location(file, line, field=str(subject)), not_allowed(
-                    "unknown condition subject", subject, allowed,
-                    note="A new case field is added in the vocabulary section (rules/vocabulary.yaml)."))
-                continue
-            if not isinstance(test, YamlMap):
-                test = {"is": test} if kind in FLAG_SUBJECTS else test
-            if not isinstance(test, dict) or not test:
-                self.problem(Location(file, line, field=str(subject)),
-                             f"the test of {subject!r} must be a mapping such as {{{OPERATORS[kind][0]}: ...}}")
-                continue
-            for operator, operand in test.items():
-                condition = self._condition(str(subject), kind, operator, operand,
-                                            Location(file, line, field=str(subject)), derived)
-                if condition is not None:
-                    conditions.append(condition)
-        return conditions
-
-    def _condition(self, subject: str, kind: str, operator: Any, operand: Any, where: Location,
-                   derived: dict[str, str]) -> Condition | None:
-        allowed_ops = OPERATORS[kind]
-        if operator not in allowed_ops:
-            self.problem(where, not_allowed("operator", operator, allowed_ops, rest=f" does not apply to {subject!r}"))
-            return None
-        vocabulary = self._vocabulary(subject, derived)
-        spec = self.vocabulary.fields.get(subject)
-        field_kind = spec.kind if spec is not None else None
-        if operator in ("unknown", "empty") or subject in FLAG_SUBJECTS or \
-                field_kind is FieldKind.BOOLEAN:
-            if not isinstance(operand, bool):
-                self.problem(where, f"{subject} {operator} takes true or false, got {operand!r}")
-                return None
-        elif field_kind is FieldKind.INTEGER:
-            if isinstance(operand, bool) or not isinstance(operand, int):
-                self.problem(where, f"{subject} {operator} takes a whole number, got {operand!r}")
-                return None
-            low, high = spec.minimum, spec.maximum
-            if (low is not None and operand < low) or (high is not None and operand > high):
-                self.problem(where, f"{subject} {operator} {operand} is outside {spec.allowed()}")
-        else:
-            many = operator in LIST_OPERATORS
-            values = operand if many else [operand]
-            if many and (not isinstance(operand, list) or not operand):
-                self.problem(where, f"{subject} {operator} takes a non-empty list, got {operand!r}")
-                return None
-            bad = [v for v in values if v not in vocabulary]
-            for value in bad:
-                self.problem(where, not_allowed("unknown value", value, vocabulary, rest=f" for {subject}",
-                                                note=_where_to_add(subject).strip()))
-            if bad:
-                return None
-            operand = tuple(operand) if many else operand
-        return Condition(subject, str(operator), operand, where.line)
-
-    def _vocabulary(self, subject: str, derived: dict[str, str]) -> tuple[str, ...]:
-        if subject in ENGINE_SUBJECTS:
-            return ENGINE_SUBJECTS[subject].domain(Names(derived, self.vocabulary.muscles, ()))
-        spec = self.vocabulary.fields.get(subject)
-        return spec.values if spec else ()
 
     def _conclusion(self, item: YamlMap, file: str, derived: dict[str, str],
                     techniques: dict[str, Technique]) -> Conclusion | None:
@@ -648,30 +576,11 @@ def _holds_alone(rule: KnowledgeRule, answers: dict[str, Any]) -> bool:
                for c in rule.conditions)
 
 
-def _where_to_add(subject: str) -> str:
-    if subject in ("derived",):
-        return " Declare derived facts under derived_facts."
-    return f" A new value of {subject} is added in the vocabulary section (rules/vocabulary.yaml)."
-
-
-def parse_when(item: YamlMap, file: str, problems: list[Problem],
-               vocabulary: Vocabulary) -> list[Condition]:
-    """Parse the ``when`` of ``item`` as rules do, appending problems instead of raising.
-
-    The questionnaire's follow-up conditions use this, so that they accept
-    exactly the tests, operators and values a rule's ``when`` does.
-    """
-    reader = _Reader(Path(file).parent)
-    reader.problems = problems
-    reader.vocabulary = vocabulary
-    return reader._conditions(item, file, {})
-
-
 def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
 
 
 __all__ = [
     "CONCLUSION_KINDS", "Conclusion", "KnowledgeBase", "KnowledgeRule", "Source", "Technique",
-    "default_rules_dir", "kb_version", "load_knowledge_base", "parse_when",
+    "default_rules_dir", "kb_version", "load_knowledge_base",
 ]

@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS, Names, Recommend
-from .conditions import Condition
 from .errors import KnowledgeBaseError, Location, Problem
+from .kb import Condition
 from .knowledge import KnowledgeBase, KnowledgeRule, load_knowledge_base
 from .vocabulary import FieldKind
 

@@ -15,14 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import Condition
 from .errors import Location, Problem
+from .kb.conditions import Condition, parse_when
 from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
 from .yamlio import YamlList, YamlMap
-
-#: Parses the ``when`` of a mapping as rules do: ``(item, file, problems, vocabulary)``
-#: -> conditions, appending problems (``triage.knowledge.parse_when``).
-WhenParser = Callable[[YamlMap, str, list[Problem], Vocabulary], list[Condition]]
 
 #: Answer types and the kind of case field each one fills.
 ANSWER_TYPES: dict[str, FieldKind] = {
@@ -79,20 +75,17 @@ class Question:
         return holds(self.when) and (not self.when_any or any(holds(g) for g in self.when_any))
 
 
-def parse_questions(raw: Any, file: str, problems: list[Problem], vocabulary: Vocabulary, *,
-                    parse_when: WhenParser) -> tuple[Question, ...]:
+def parse_questions(raw: Any, file: str, problems: list[Problem], vocabulary: Vocabulary) -> tuple[Question, ...]:
     """Validate the ``questions:`` section ``raw`` read from ``file``.
 
     Every problem found is appended to ``problems`` with its file and line;
-    the questions that could be read are returned in order. ``parse_when``
-    reads a ``when`` as rules do; the knowledge-base loader passes its own,
-    so that this module need not import the loader that imports it.
+    the questions that could be read are returned in order.
     """
     if not isinstance(raw, YamlList):
         problems.append(Problem(Location(file, getattr(raw, "line", None) or 1),
                                 "questions must be a list of questions"))
         return ()
-    reader = _QuestionReader(file, problems, vocabulary, parse_when)
+    reader = _QuestionReader(file, problems, vocabulary)
     for index, item in enumerate(raw):
         if not isinstance(item, YamlMap):
             reader.problem(raw.line_of(index), "every question must be a mapping")
@@ -105,12 +98,10 @@ def parse_questions(raw: Any, file: str, problems: list[Problem], vocabulary: Vo
 class _QuestionReader:
     """Reads questions one by one and then checks them as a whole."""
 
-    def __init__(self, file: str, problems: list[Problem], vocabulary: Vocabulary,
-                 parse_when: WhenParser) -> None:
+    def __init__(self, file: str, problems: list[Problem], vocabulary: Vocabulary) -> None:
         self.file = file
         self.problems = problems
         self.vocabulary = vocabulary
-        self.parse_when = parse_when
         self.questions: list[Question] = []
 
     def problem(self, line: int | None, message: str, field: str | None = None) -> None:
@@ -238,7 +229,7 @@ class _QuestionReader:
     def _when(self, item: YamlMap, name: str, ident: str) -> tuple[Condition, ...]:
         if "when" not in item:
             return ()
-        conditions = self.parse_when(item, self.file, self.problems, self.vocabulary)
+        conditions = parse_when(item, self.file, self.problems, self.vocabulary)
         asked = {q.field for q in self.questions}
         for condition in conditions:
             if not condition.on_case:

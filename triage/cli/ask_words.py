@@ -19,7 +19,7 @@ import textwrap
 from typing import Any
 
 from ..api import why_outline
-from ..conditions import Condition
+from ..kb import Condition
 from ..knowledge import KnowledgeBase
 from ..questionnaire import CANNOT_MATTER, NOT_APPLICABLE, Outcome, Reply, Skipped, WhyAsked, choice_name
 from ..questions import Question

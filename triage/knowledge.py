@@ -101,8 +101,6 @@ class KnowledgeBase:
     always_advice: tuple[str, ...]
     files: tuple[Path, ...]
     questions: tuple[Question, ...] = ()
-    raw_questions: Any = None
-    questions_file: str | None = None
     _by_id: dict[str, KnowledgeRule] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -275,8 +273,6 @@ class _Reader:
             always_advice=settings["always_advice"],
             files=tuple(files),
             questions=questions,
-            raw_questions=raw_questions,
-            questions_file=questions_file,
         )
 
     def _single(self, section: str) -> tuple[Any, str | None]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from .case import Case, blank_answers, parse_case
 from .conclusions import CONCLUSION_KINDS, STRENGTHS, Conclusion, Names, Refer, before_any_firing, kind_of
 from .errors import CaseError, InputFileError, KnowledgeBaseError, Location, Problem
 from .kb.conditions import Condition, parse_when
-from .questions import Question, parse_questions
+from .kb.model import DispositionAdvice, KnowledgeBase, KnowledgeRule, Question, Source, Technique
+from .questions import parse_questions
 from .vocabulary import SCREENING_FIELDS, Disposition, Vocabulary, not_allowed, parse_vocabulary
 from .yamlio import YamlList, YamlMap, line_of, load_yaml
 
@@ -37,82 +37,6 @@ _SINGLE_SECTIONS = ("vocabulary", "questions")
 _RULE_KEYS = ("id", "description", "sources", "salience", "when", "then", "examples")
 _TECHNIQUE_KEYS = ("id", "name", "kind", "for", "steps", "hold", "cautions", "sources")
 _TECHNIQUE_KINDS = ("warming", "stretch", "massage", "rest")
-
-
-@dataclass(frozen=True)
-class KnowledgeRule:
-    """One rule of the knowledge base, validated and ready to compile."""
-
-    id: str
-    description: str
-    sources: tuple[str, ...]
-    salience: int
-    conditions: tuple[Condition, ...]
-    conclusion: Conclusion
-    examples_fire: tuple[Case, ...]
-    examples_not_fire: tuple[Case, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class Technique:
-    """A self-care technique from the catalogue."""
-
-    id: str
-    name: str
-    kind: str
-    for_muscles: tuple[str, ...]
-    steps: tuple[str, ...]
-    hold: str
-    cautions: tuple[str, ...]
-    sources: tuple[str, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class Source:
-    """An article or guideline the knowledge rests on."""
-
-    id: str
-    title: str
-    kind: str
-    note: str
-
-
-@dataclass(frozen=True)
-class DispositionAdvice:
-    headline: str
-    advice: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    """The whole validated knowledge base."""
-
-    directory: Path
-    version: str
-    vocabulary: Vocabulary
-    rules: tuple[KnowledgeRule, ...]
-    techniques: dict[str, Technique]
-    sources: dict[str, Source]
-    derived_facts: dict[str, str]
-    evidence_weights: dict[str, float]
-    dispositions: dict[Disposition, DispositionAdvice]
-    always_advice: tuple[str, ...]
-    files: tuple[Path, ...]
-    questions: tuple[Question, ...] = ()
-    _by_id: dict[str, KnowledgeRule] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def muscles(self) -> tuple[str, ...]:
-        """The muscles this knowledge base can name as likely."""
-        return self.vocabulary.muscles
-
-    def rule(self, rule_id: str) -> KnowledgeRule:
-        """The rule with id ``rule_id`` (``KeyError`` if there is none)."""
-        if not self._by_id:
-            self._by_id.update({r.id: r for r in self.rules})
-        return self._by_id[rule_id]
 
 
 def default_rules_dir() -> Path:

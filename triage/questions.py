@@ -11,12 +11,11 @@ the knowledge-base loader does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import Location, Problem
 from .kb.conditions import Condition, parse_when
+from .kb.model import Choice, Question
 from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
 from .yamlio import YamlList, YamlMap
 
@@ -30,49 +29,6 @@ ANSWER_TYPES: dict[str, FieldKind] = {
 _KEYS = ("id", "field", "answer", "ask", "help", "choices", "when", "when_any", "again")
 _QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
 _YES_NO_LABELS = {True: "Yes", False: "No"}
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One answer a question offers: the case value and its plain label."""
-
-    value: str | bool
-    label: str
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question of the questionnaire, validated against the vocabulary."""
-
-    id: str
-    field: str
-    answer: str
-    text: str
-    help: str
-    choices: tuple[Choice, ...]
-    when: tuple[Condition, ...]
-    #: Groups of tests of which at least one must hold as a whole (empty: no such need).
-    when_any: tuple[tuple[Condition, ...], ...]
-    #: The case field this question fills.
-    spec: CaseField
-    #: Asks a one-value field once more, after an earlier question left it unanswered.
-    again: bool
-    #: The first question of a field that a case must carry; never skipped.
-    required: bool
-    #: False only for a required list that needs at least one value (pain_sites).
-    may_be_empty: bool
-    location: Location
-
-    def applies(self, value_of: Callable[[str], Any]) -> bool:
-        """True when every ``when`` test, and one group of ``when_any``, hold for the answers so far.
-
-        ``value_of(field)`` returns a field's current value: a set for lists,
-        the value or ``None`` for scalars.
-        """
-        def holds(tests: tuple[Condition, ...]) -> bool:
-            return all(c.holds(value_of(c.subject)) for c in tests)
-
-        return holds(self.when) and (not self.when_any or any(holds(g) for g in self.when_any))
 
 
 def parse_questions(raw: Any, file: str, problems: list[Problem], vocabulary: Vocabulary) -> tuple[Question, ...]:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 from typing import IO, Any
 
-from triage.knowledge import load_knowledge_base
+from triage.kb import load_knowledge_base
 from triage.vocabulary import CaseField, FieldKind
 
 #: Chance that each value of a list field is present (rare for warning signs).

@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="compare with digests written earlier")
     args = parser.parse_args()
 
-    from triage.knowledge import load_knowledge_base
+    from triage.kb import load_knowledge_base
 
     version = load_knowledge_base().version.encode("utf-8")
     lines = [*example_digests(version), *generated_digests(version)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage.knowledge import KnowledgeBase, load_knowledge_base
+from triage.kb import KnowledgeBase, load_knowledge_base
 from triage.session import TriageSession
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.case import Case, parse_case
-from triage.knowledge import load_knowledge_base
+from triage.kb import load_knowledge_base
 
 #: The bundled knowledge base's vocabulary (loaded once for every test module).
 VOCABULARY = load_knowledge_base().vocabulary

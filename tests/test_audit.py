@@ -15,7 +15,7 @@ import yaml
 from triage.audit import audit_case, render_dot, render_json, render_text
 from triage.case import Case
 from triage.errors import TriageError
-from triage.knowledge import default_rules_dir
+from triage.kb import default_rules_dir
 from triage.session import NO_CONCLUSION_RULE, TriageSession
 from helpers import parse
 

@@ -343,7 +343,7 @@ def test_a_broken_json_list_is_a_file_error_after_the_cases_before_it(
 LIST_READER = """
 import resource, sys
 from triage.casefiles import read_cases
-from triage.knowledge import load_knowledge_base
+from triage.kb import load_knowledge_base
 count = sum(1 for _ in read_cases(sys.argv[1], load_knowledge_base().vocabulary))
 try:
     with open("/proc/self/status") as status:

@@ -13,7 +13,7 @@ from helpers import make_case
 
 from triage._experta import KnowledgeEngine, Rule
 from triage.compiler import build_engine
-from triage.knowledge import default_rules_dir, load_knowledge_base
+from triage.kb import default_rules_dir, load_knowledge_base
 from triage.session import TriageSession
 
 

@@ -14,7 +14,7 @@ from triage.case import parse_case
 from triage.cli import main
 from triage.conclusions import Derive, Refer
 from triage.errors import KnowledgeBaseError
-from triage.knowledge import default_rules_dir, load_knowledge_base
+from triage.kb import default_rules_dir, load_knowledge_base
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
 from helpers import VOCABULARY

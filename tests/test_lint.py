@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from triage.errors import Problem
-from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
+from triage.kb import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.lint import check_knowledge_base, count, lint
 from helpers import FIELDS
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from triage.knowledge import KnowledgeBase
+from triage.kb import KnowledgeBase
 
 
 def test_triage_run_works_outside_the_repository(tmp_path: Path, kb: KnowledgeBase) -> None:

@@ -26,7 +26,7 @@ from triage.engine import PROVEN_EXPERTA_VERSION, TriageEngine, choice, engine_c
 from triage.engine.fast_rete import FastTriageEngine
 from triage.errors import ExpertaVersionWarning
 from triage.formats import to_json
-from triage.knowledge import KnowledgeBase
+from triage.kb import KnowledgeBase
 from triage.session import TriageSession
 from helpers import make_case, parse
 

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.knowledge import default_rules_dir, load_knowledge_base
+from triage.kb import default_rules_dir, load_knowledge_base
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
 from helpers import FIELDS, parse

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from triage.knowledge import KnowledgeBase
+from triage.kb import KnowledgeBase, Question
 from triage.questionnaire import (
     CANNOT_MATTER, InvalidAnswer, Outcome, Questionnaire, candidate_answers, parse_answer, rules_using_answer)
-from triage.questions import Question
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from triage.errors import KnowledgeBaseError, Problem
-from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
-from triage.questions import SCREENING_FIELDS, parse_questions
+from triage.kb import KnowledgeBase, default_rules_dir, load_knowledge_base
+from triage.kb.questions import parse_questions
+from triage.vocabulary import SCREENING_FIELDS
 from triage.yamlio import load_yaml
 from helpers import FIELDS, VOCABULARY
 

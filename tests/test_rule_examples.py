@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from triage.case import Case
-from triage.knowledge import load_knowledge_base
+from triage.kb import load_knowledge_base
 from triage.session import TriageSession
 
 _KB = load_knowledge_base()

@@ -9,7 +9,7 @@ import pytest
 from helpers import make_case
 
 from triage.errors import TriageError
-from triage.knowledge import KnowledgeBase, default_rules_dir, load_knowledge_base
+from triage.kb import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.results import ErrorRecord
 from triage.ruletools import (coverage, find_rule, format_coverage_table, format_example_report,
                               format_rule, format_rule_table, rule_summary, run_examples)

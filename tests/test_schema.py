@@ -17,7 +17,7 @@ from triage.cli import main
 from triage.errors import CaseError
 from triage.schema import case_schema, result_schema, schemas
 from triage.session import TriageSession
-from triage.knowledge import load_knowledge_base
+from triage.kb import load_knowledge_base
 from triage.vocabulary import CaseField, FieldKind
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import make_case
 
-from triage.knowledge import default_rules_dir, load_knowledge_base
+from triage.kb import default_rules_dir, load_knowledge_base
 from triage.session import NO_CONCLUSION_RULE, TriageSession
 from triage.vocabulary import Disposition
 

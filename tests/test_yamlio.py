@@ -93,7 +93,7 @@ def test_hostile_files_are_refused_under_a_memory_limit(name: str) -> None:
         limit = 1024 * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         from triage.casefiles import read_cases
-        from triage.knowledge import load_knowledge_base
+        from triage.kb import load_knowledge_base
         from triage.errors import InputFileError
         try:
             list(read_cases({str(BAD_INPUTS / name)!r}, load_knowledge_base().vocabulary))

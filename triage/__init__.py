@@ -6,7 +6,7 @@ engine. Library entry points:
 * :func:`triage.load` - the Python API (:mod:`triage.api`): ``kb = triage.load()``,
   then ``kb.triage(case)``, ``kb.triage_many(cases)``, ``kb.next_question(answers)``,
   ``kb.questions()``, ``kb.audit(case)``;
-* :func:`triage.knowledge.load_knowledge_base` - load and validate the rules;
+* :func:`triage.kb.load_knowledge_base` - load and validate the rules;
 * :class:`triage.session.TriageSession` - triage :class:`triage.case.Case` values;
 * :func:`triage.casefiles.read_cases` - read case files;
 * :mod:`triage.formats` - write results.

@@ -29,9 +29,8 @@ import yaml
 from .audit import CaseAudit, audit_case
 from .case import Case, parse_case
 from .errors import CaseError, Location
-from .knowledge import KnowledgeBase, KnowledgeRule, load_knowledge_base
+from .kb import KnowledgeBase, KnowledgeRule, Question, load_knowledge_base
 from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
-from .questions import Question
 from .results import ErrorRecord
 from .session import TriageSession
 from .vocabulary import with_allowed

@@ -28,8 +28,8 @@ from typing import Any
 from .case import Case
 from .conclusions import Conclude, Derive, Recommend, Refer, Sign
 from .errors import TriageError
-from .kb.conditions import SET_OPERATORS, Condition
-from .knowledge import KnowledgeBase, KnowledgeRule
+from .kb import Condition, KnowledgeBase, KnowledgeRule
+from .kb.conditions import SET_OPERATORS
 from .results import Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
 from .vocabulary import Disposition, not_allowed

@@ -1,6 +1,6 @@
 """Compiling the knowledge base into a real experta ``KnowledgeEngine``.
 
-Each :class:`~triage.knowledge.KnowledgeRule` becomes an experta ``Rule`` whose
+Each :class:`~triage.kb.model.KnowledgeRule` becomes an experta ``Rule`` whose
 patterns come from its conditions and whose action asserts its conclusion as
 a fact (:mod:`triage.engine.facts`) and records the firing (rule id, matched
 facts, what it asserted). experta's RETE network and agenda decide what fires
@@ -26,8 +26,7 @@ from .conclusions import FLAG_SUBJECTS, Conclusion
 from .engine import TriageEngine, engine_class
 from .engine import facts as fact_classes
 from .engine.facts import CaseFacts, Derived, Referral, SelfCare, Sign
-from .kb import Condition
-from .knowledge import KnowledgeBase, KnowledgeRule
+from .kb import Condition, KnowledgeBase, KnowledgeRule
 from .results import Firing
 
 

@@ -1,6 +1,6 @@
 """The lint pass of ``triage rules check``: findings about a knowledge base that loads.
 
-Loading (:mod:`triage.knowledge`) refuses what is plainly wrong: unknown
+Loading (:mod:`triage.kb`) refuses what is plainly wrong: unknown
 fields, values, sources and techniques, duplicate ids, rules without sources,
 unsafe salience. Lint looks for what is legal but suspect, across rules:
 
@@ -40,8 +40,7 @@ from typing import Any
 
 from .conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS, Names, Recommend
 from .errors import KnowledgeBaseError, Location, Problem
-from .kb import Condition
-from .knowledge import KnowledgeBase, KnowledgeRule, load_knowledge_base
+from .kb import Condition, KnowledgeBase, KnowledgeRule, load_knowledge_base
 from .vocabulary import FieldKind
 
 ERROR, WARNING = "error", "warning"

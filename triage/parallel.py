@@ -36,7 +36,7 @@ from .case import Case
 from .casefiles import CaseRecord
 from .errors import ExpertaVersionWarning, WorkerError
 from .interrupts import blocked, shielded, worker_signals
-from .knowledge import KnowledgeBase
+from .kb import KnowledgeBase
 from .results import ErrorRecord, Outcome, TriageResult
 from .session import TriageSession
 

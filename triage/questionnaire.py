@@ -24,8 +24,7 @@ from typing import Any
 
 from .case import Case, blank_answers, case_dict, parse_case
 from .conclusions import Derive, Refer, Sign
-from .knowledge import KnowledgeBase, KnowledgeRule
-from .questions import Choice, Question
+from .kb import Choice, KnowledgeBase, KnowledgeRule, Question
 from .results import TriageResult
 from .session import TriageSession
 from .vocabulary import Disposition, did_you_mean, with_allowed

@@ -21,7 +21,8 @@ from typing import Any
 from .audit import rule_location
 from .case import Case
 from .errors import Location, TriageError
-from .knowledge import EXAMPLE_BASE, KnowledgeBase, KnowledgeRule
+from .kb import KnowledgeBase, KnowledgeRule
+from .kb.rules import EXAMPLE_BASE
 from .results import ErrorRecord
 from .session import TriageSession
 from .vocabulary import not_allowed

@@ -87,7 +87,7 @@ def result_schema(muscles: Sequence[str]) -> dict[str, Any]:
                 "required": ["technique", "name", "for", "steps", "hold", "cautions", "sources"],
                 "additionalProperties": False,
                 "properties": {"technique": {"type": "string"}, "name": {"type": "string"},
-                               # "any": a technique for every muscle (knowledge.py allows it)
+                               # "any": a technique for every muscle (kb/techniques.py allows it)
                                "for": {"type": "array", "items": {"enum": [*muscles, "any"]}},
                                "steps": strings, "hold": {"type": "string"},
                                "cautions": strings, "sources": strings}}},

@@ -15,7 +15,7 @@ from .compiler import build_engine
 from .engine.facts import Recommendation as RecommendationFact
 from .engine.facts import Referral as ReferralFact
 from .engine.facts import SelfCare, Sign
-from .knowledge import KnowledgeBase, load_knowledge_base
+from .kb import KnowledgeBase, load_knowledge_base
 from .results import LikelyMuscle, Recommendation, Referral, ReferralReason, TriageResult
 from .vocabulary import Disposition
 

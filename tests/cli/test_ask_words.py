@@ -9,8 +9,7 @@ from test_questionnaire import SELF_CARE, question
 
 from triage.api import question_data
 from triage.cli.ask_words import reply_lines, skipped_lines, why_lines
-from triage.kb import Condition
-from triage.knowledge import KnowledgeBase
+from triage.kb import Condition, KnowledgeBase
 from triage.questionnaire import NOT_APPLICABLE, Outcome, Questionnaire, Reply, Skipped, WhyAsked
 from triage.session import TriageSession
 

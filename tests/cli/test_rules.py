@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage.cli import main
-from triage.knowledge import default_rules_dir
+from triage.kb import default_rules_dir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from triage.cli import main
-from triage.knowledge import default_rules_dir
+from triage.kb import default_rules_dir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOOD = ('{"id": "a", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],'

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage.cli import main
-from triage.knowledge import default_rules_dir
+from triage.kb import default_rules_dir
 
 CASE = '{"id": "%s", "pain_sites": ["buttock", "back_of_thigh", "knee"], "triggers": ["tennis_serve"], ' \
        '"red_flags": [], "conditions": []}\n'

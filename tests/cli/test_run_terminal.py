@@ -121,7 +121,7 @@ def test_the_table_fits_the_terminal_and_colours_the_disposition(
 
 
 def test_rules_list_fits_a_width() -> None:
-    from triage.knowledge import load_knowledge_base
+    from triage.kb import load_knowledge_base
 
     rules = load_knowledge_base().rules
     assert max(len(line) for line in format_rule_table(rules).splitlines()) > 100

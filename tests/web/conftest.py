@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from web.support import serving
 
 from triage.api import TriageKB
-from triage.knowledge import KnowledgeBase
+from triage.kb import KnowledgeBase
 from triage.web.app import create_app
 
 

@@ -14,7 +14,7 @@ from helpers import BASE_CASE
 from starlette.testclient import TestClient
 
 from triage.casefiles import read_cases
-from triage.knowledge import load_knowledge_base
+from triage.kb import load_knowledge_base
 from triage.schema import schemas
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,8 +25,8 @@ from ..errors import Location, TriageError
 from .common import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rules_option
 
 if TYPE_CHECKING:
+    from ..kb import Question
     from ..questionnaire import Questionnaire
-    from ..questions import Question
 
 #: What stops the questions (as Ctrl-C and the end of the input do); a colon, as for :why and :back.
 QUIT_WORDS = (":quit", ":q")

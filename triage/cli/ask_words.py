@@ -19,10 +19,8 @@ import textwrap
 from typing import Any
 
 from ..api import why_outline
-from ..kb import Condition
-from ..knowledge import KnowledgeBase
+from ..kb import Condition, KnowledgeBase, Question
 from ..questionnaire import CANNOT_MATTER, NOT_APPLICABLE, Outcome, Reply, Skipped, WhyAsked, choice_name
-from ..questions import Question
 from ..results import TriageResult
 from ..vocabulary import Disposition
 

@@ -19,7 +19,7 @@ def _complete_why_not(ctx: click.Context, param: click.Parameter, incomplete: st
     """Shell completion for --why-not: the muscles of the knowledge base and the dispositions."""
     from ..audit import why_not_targets
     from ..errors import TriageError
-    from ..knowledge import load_knowledge_base
+    from ..kb import load_knowledge_base
 
     try:
         kb = load_knowledge_base(ctx.params.get("rules_dir"))

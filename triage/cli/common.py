@@ -65,7 +65,7 @@ def shown_problem(problem: Any) -> Any:
     package; files elsewhere are shown as given."""
     import dataclasses
 
-    from ..knowledge import default_rules_dir
+    from ..kb import default_rules_dir
 
     file = problem.location.file
     bundled = default_rules_dir()

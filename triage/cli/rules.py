@@ -85,7 +85,7 @@ def list_command(output_format: str, rules_dir: Path | None) -> None:
 
     On a terminal the table fits its width (long cells are cut with "…").
     """
-    from ..knowledge import load_knowledge_base
+    from ..kb import load_knowledge_base
     from ..ruletools import format_rule_table, rule_summary
 
     kb = load_knowledge_base(rules_dir)
@@ -102,7 +102,7 @@ def list_command(output_format: str, rules_dir: Path | None) -> None:
 @reports_errors
 def show_command(rule_id: str, output_format: str, rules_dir: Path | None) -> None:
     """Show one rule: what it tests, what it concludes, its sources and examples."""
-    from ..knowledge import load_knowledge_base
+    from ..kb import load_knowledge_base
     from ..ruletools import find_rule, format_rule, rule_summary
 
     kb = load_knowledge_base(rules_dir)

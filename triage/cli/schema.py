@@ -20,7 +20,7 @@ def schema_command(which: str, rules_dir: Path | None) -> None:
     Generated from the knowledge base's case vocabulary (--rules DIR for another), so it always matches what triage
     accepts; use it to validate case files in other tools.
     """
-    from ..knowledge import load_knowledge_base
+    from ..kb import load_knowledge_base
     from ..schema import schemas
 
     vocabulary = load_knowledge_base(rules_dir).vocabulary

@@ -25,7 +25,7 @@ from ..audit import CaseAudit, audit_case, render_dot
 from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
 from ..errors import CaseError, TriageError
 from ..fileformats import INPUT_FORMATS
-from ..questions import Question
+from ..kb import Question
 from ..results import ErrorRecord
 from .engine import engine_of, kb_of
 from .templating import templates

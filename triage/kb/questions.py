@@ -1,11 +1,12 @@
-"""The questions of ``triage ask``, read from the ``questions:`` section of ``rules/``.
+"""The ``questions:`` section: the questions of ``triage ask``, read from ``rules/questions.yaml``.
 
 Each question fills one case field with a plain-language text, help, an
 answer type and plain labels for the field's values; ``when`` says, with the
-same tests as rules use, which earlier answers make it worth asking.
-:func:`parse_questions` checks all of it against the case vocabulary and
-appends every problem (with file and line) instead of raising, as the rest of
-the knowledge-base loader does.
+same tests as rules use (:func:`~triage.kb.conditions.parse_when`), which
+earlier answers make it worth asking. :func:`parse_questions` checks all of
+it against the case vocabulary and appends every problem (with file and
+line) instead of raising, as every parser of :mod:`triage.kb` does. The
+:class:`~triage.kb.model.Question` values it builds live in the model.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import Location, Problem
-from .kb.conditions import Condition, parse_when
-from .kb.model import Choice, Question
-from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
-from .yamlio import YamlList, YamlMap
+from ..errors import Location, Problem
+from ..vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
+from ..yamlio import YamlList, YamlMap
+from .conditions import Condition, parse_when
+from .model import Choice, Question
 
 #: Answer types and the kind of case field each one fills.
 ANSWER_TYPES: dict[str, FieldKind] = {
@@ -213,4 +214,4 @@ class _QuestionReader:
                                  f"for {name}", name)
 
 
-__all__ = ["ANSWER_TYPES", "Choice", "Question", "SCREENING_FIELDS", "parse_questions"]
+__all__ = ["ANSWER_TYPES", "parse_questions"]

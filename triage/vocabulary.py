@@ -232,7 +232,8 @@ def _field(name: str, spec: Any, line: int, file: str, problems: list[Problem],
     for key in spec:
         if key not in _FIELD_KEYS:
             problem(not_allowed("unknown field key", key, _FIELD_KEYS), spec.line_of(key))
-    kind = TYPE_NAMES.get(spec.get("type"))  # type: ignore[arg-type]
+    type_name = spec.get("type")
+    kind = TYPE_NAMES.get(type_name) if isinstance(type_name, str) else None  # a list or map is no type name
     if kind is None:
         problem(not_allowed("unknown type", spec.get("type"), TYPE_NAMES), spec.line_of("type"))
         return None

@@ -107,13 +107,18 @@ def test_a_clinician_adds_a_red_flag_with_yaml_alone(rules_copy: Path) -> None:
     assert bundled.exit_code == 1 and "'chest_pain' is not allowed" in bundled.output
 
 
-@pytest.mark.parametrize("breakage", ["syntax-error", "empty-file", "required-field-renamed"])
+@pytest.mark.parametrize("breakage", ["syntax-error", "empty-file", "required-field-renamed",
+                                      "type-is-a-list", "type-is-a-map"])
 def test_a_broken_vocabulary_is_reported_alone_without_a_traceback(rules_copy: Path, breakage: str) -> None:
     vocabulary = rules_copy / "vocabulary.yaml"
     if breakage == "syntax-error":
         vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + "  oops: [\n", encoding="utf-8")
     elif breakage == "empty-file":
         vocabulary.write_text("", encoding="utf-8")
+    elif breakage == "type-is-a-list":
+        replace_in(vocabulary, "      type: integer\n", "      type: [integer]\n")
+    elif breakage == "type-is-a-map":
+        replace_in(vocabulary, "      type: integer\n", "      type: {integer: 1}\n")
     else:
         replace_in(vocabulary, "    red_flags:\n", "    red_flagz:\n")
     result = CliRunner().invoke(main, ["rules", "check", "--rules", str(rules_copy)])

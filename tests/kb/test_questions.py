@@ -58,6 +58,11 @@ def test_the_bundled_questions_have_no_problems() -> None:
      "conditions is list, so its answer must be 'many'"),
     ("  - field: conditions\n    answer: many", "  - field: conditions\n    answer: manny",
      "unknown answer type 'manny'; did you mean 'many'? Allowed: many, one, number, yes_no."),
+    # A list or a map where a name belongs is reported, not a crash.
+    ("  - field: conditions\n    answer: many", "  - field: conditions\n    answer: [many]",
+     "unknown answer type ['many']. Allowed: many, one, number, yes_no."),
+    ("  - field: conditions\n    answer: many", "  - field: conditions\n    answer: {many: 1}",
+     "unknown answer type {'many': 1}. Allowed: many, one, number, yes_no."),
     ("      tennis_serve: A tennis", "      tenis_serve: A tennis", "did you mean 'tennis_serve'"),
     ("      age: {unknown: true}\n", "      ages: {unknown: true}\n", "unknown condition subject 'ages'"),
     ("      age: {unknown: true}\n", "      likely_muscles: {empty: true}\n      age: {unknown: true}\n",

@@ -84,7 +84,7 @@ class _QuestionReader:
             self.problem(item.line_of("id"), f"duplicate question id {ident!r}")
             return
         answer = item.get("answer")
-        if answer not in ANSWER_TYPES:
+        if not isinstance(answer, str) or answer not in ANSWER_TYPES:  # a list or map is no type name
             self.problem(item.line_of("answer"), not_allowed("unknown answer type", answer, ANSWER_TYPES), name)
             return
         if ANSWER_TYPES[answer] is not spec.kind:

@@ -22,5 +22,5 @@ def client(kb: KnowledgeBase) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """``triage serve`` in its own process on a free loopback port; yields its base URL."""
-    with serving() as (base, _):
-        yield base
+    with serving() as served:
+        yield served.base

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -30,9 +30,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Served(NamedTuple):
+    """A running ``triage serve``: its URL, its output lines (once stopped) and its process."""
+
+    base: str
+    output: list[str]
+    process: subprocess.Popen[str]
+
+
 @contextlib.contextmanager
-def serving(*options: str) -> Iterator[tuple[str, list[str]]]:
-    """Run ``triage serve`` on a free port; yields its URL and, once stopped, its output lines."""
+def serving(*options: str) -> Iterator[Served]:
+    """Run ``triage serve`` on a free port until the block ends."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--port", str(port), *options],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -50,7 +58,7 @@ def serving(*options: str) -> Iterator[tuple[str, list[str]]]:
                 time.sleep(0.1)
         else:
             pytest.fail("triage serve did not answer /healthz within 30 s")
-        yield base, output
+        yield Served(base, output, server)
     finally:
         server.terminate()
         try:

@@ -62,7 +62,7 @@ def test_nothing_a_person_enters_is_logged() -> None:
     from web.support import serving
 
     marker = "private-marker-7f3a"
-    with serving("--workers", "2") as (base, output):
+    with serving("--workers", "2") as (base, output, _):
         status, _, body = post(base + "/api/v1/triage", json.dumps({**BASE_CASE, "id": marker}).encode())
         assert status == 200 and body["id"] == marker
         form = urllib.parse.urlencode({"answers": "{}", "remembered": "{}", "current": "emergency_signs",

@@ -43,13 +43,29 @@ def serve_command(host: str, port: int, workers: int, cors_origins: tuple[str, .
     from ..web.app import FACTORY, configure_environment
     from ..web.protocol import NoDelayHTTPProtocol
 
+    from ..web import workers as worker_group
+
     load_session(rules_dir)  # a broken knowledge base fails here, once, with every problem listed
     # Worker processes build the app from the environment (uvicorn needs an import string).
     configure_environment(rules_dir, cors_origins)
-    click.echo(f"triage: serving on http://{_shown_host(host)}:{port}/ (Ctrl-C stops)", err=True)
     # No access log: URLs and timings are all it would hold, but nothing a person does is kept.
-    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHTTPProtocol,
-                access_log=False, log_level="warning", server_header=False)
+    options = {"http": NoDelayHTTPProtocol, "access_log": False, "log_level": "warning", "server_header": False}
+    if workers > 1 and worker_group.SUPPORTED:
+        try:
+            group = worker_group.WorkerGroup(FACTORY, host, port, workers, options)
+        except OSError as exc:
+            click.echo(f"triage: cannot listen on {_shown_host(host)}:{port}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_CANNOT_RUN)
+        click.echo(f"triage: serving on http://{_shown_host(host)}:{group.port}/ with {workers} processes "
+                   "(Ctrl-C stops)", err=True)
+        try:
+            group.run()
+        except worker_group.WorkerFailed as exc:
+            click.echo(f"triage: {exc}", err=True)
+            sys.exit(EXIT_CANNOT_RUN)
+        return
+    click.echo(f"triage: serving on http://{_shown_host(host)}:{port}/ (Ctrl-C stops)", err=True)
+    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, **options)
 
 
 def _shown_host(host: str) -> str:

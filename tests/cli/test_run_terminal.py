@@ -34,13 +34,16 @@ def _feed_slowly(fifo: Path, cases: Path, stop: threading.Event) -> None:
 
 
 def _slow_feed(folder: Path) -> tuple[Path, threading.Event, threading.Thread]:
-    """A FIFO fed with cases a few at a time (so a run lasts as long as the test wants)."""
+    """A FIFO fed with cases a few at a time (so a run lasts as long as the test wants).
+
+    The feeder is started by the caller once the command is running: forking
+    (pexpect's pty) while a thread runs can deadlock the child.
+    """
     cases = write_generated_cases(folder / "cases.jsonl", 2000)
     fifo = folder / "feed.jsonl"
     os.mkfifo(fifo)
     stop = threading.Event()
     feeder = threading.Thread(target=_feed_slowly, args=(fifo, cases, stop))
-    feeder.start()
     return fifo, stop, feeder
 
 
@@ -55,6 +58,7 @@ def test_a_long_batch_on_a_terminal_shows_progress_that_is_cleared(tmp_path: Pat
     fifo, stop, feeder = _slow_feed(tmp_path)
     out = tmp_path / "out.jsonl"
     child = _spawn("run", str(fifo), "-o", str(out), "--workers", "1", *(["--quiet"] if quiet else []))
+    feeder.start()
     try:
         if quiet:
             time.sleep(2.5)
@@ -80,6 +84,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     process = subprocess.Popen(triage_command("run", str(fifo), "-o", str(tmp_path / "out.jsonl"),
                                               "--workers", "1"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    feeder.start()
     try:
         time.sleep(2.5)  # well past the second after which a terminal would see progress
         stop.set()

@@ -40,10 +40,9 @@ def serve_command(host: str, port: int, workers: int, cors_origins: tuple[str, .
         sys.exit(EXIT_CANNOT_RUN)
     import uvicorn
 
+    from ..web import workers as worker_group
     from ..web.app import FACTORY, configure_environment
     from ..web.protocol import NoDelayHTTPProtocol
-
-    from ..web import workers as worker_group
 
     load_session(rules_dir)  # a broken knowledge base fails here, once, with every problem listed
     # Worker processes build the app from the environment (uvicorn needs an import string).

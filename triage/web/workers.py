@@ -73,9 +73,11 @@ class WorkerGroup:
         except OSError:
             self.close()
             raise
-        self._target = (app, options)
-        self._processes: list[Any] = []
-        self._started: list[float] = []
+        self._app = app
+        self._options = options
+        #: Each socket's worker process, and when it was started.
+        self._processes: list[Any] = [None] * workers
+        self._started = [0.0] * workers
 
     def run(self) -> None:
         """Serve until SIGINT, SIGTERM or SIGHUP; replace a worker that dies while serving.
@@ -87,8 +89,8 @@ class WorkerGroup:
         previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}
         previous_fd = signal.set_wakeup_fd(wake_writer.fileno())
         try:
-            self._processes = [self._start(index) for index in range(len(self.sockets))]
-            self._started = [time.monotonic()] * len(self.sockets)
+            for index in range(len(self.sockets)):
+                self._start(index)
             while True:
                 sentinels = {process.sentinel: index for index, process in enumerate(self._processes)}
                 ready = multiprocessing.connection.wait([wake_reader, *sentinels])
@@ -110,12 +112,13 @@ class WorkerGroup:
         for sock in self.sockets:
             sock.close()
 
-    def _start(self, index: int) -> Any:
-        app, options = self._target
-        process = _SPAWN.Process(target=_serve, args=(app, self.sockets[index], options),
+    def _start(self, index: int) -> None:
+        """A new worker process on socket ``index``."""
+        process = _SPAWN.Process(target=_serve, args=(self._app, self.sockets[index], self._options),
                                  name=f"triage-serve-{index + 1}", daemon=False)
         process.start()
-        return process
+        self._processes[index] = process
+        self._started[index] = time.monotonic()
 
     def _replace(self, index: int) -> None:
         process = self._processes[index]
@@ -123,15 +126,15 @@ class WorkerGroup:
         if time.monotonic() - self._started[index] < STARTUP_SECONDS:
             raise WorkerFailed(f"server process {index + 1} exited during start-up "
                                f"(exit code {process.exitcode})")
-        self._processes[index] = self._start(index)
-        self._started[index] = time.monotonic()
+        self._start(index)
 
     def _stop_all(self) -> None:
-        for process in self._processes:
+        started = [process for process in self._processes if process is not None]
+        for process in started:
             if process.is_alive():
                 process.terminate()
         deadline = time.monotonic() + STOP_SECONDS
-        for process in self._processes:
+        for process in started:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()

@@ -25,7 +25,7 @@ from ._experta import AS, EXISTS, NOT, Fact, P, Rule
 from .conclusions import FLAG_SUBJECTS, Conclusion
 from .engine import TriageEngine, engine_class
 from .engine import facts as fact_classes
-from .engine.facts import CaseFacts, Derived, Referral, SelfCare, Sign
+from .engine.facts import CaseFacts, Derived, Referral, SelfCare, Sign, conclusion_fact
 from .kb import Condition, KnowledgeBase, KnowledgeRule
 from .results import Firing
 
@@ -42,21 +42,33 @@ def build_engine(kb: KnowledgeBase, base: type[TriageEngine] | None = None) -> T
         base = engine_class()
     count = len(kb.rules)
     namespace: dict[str, Any] = {"__doc__": f"Engine compiled from {kb.directory} ({kb.version})"}
+    shared_tests: dict[Any, Any] = {}
     for index, rule in enumerate(kb.rules):
         action = _action(rule)
         # The position tie-break keeps firing order stable (see module docstring).
-        experta_rule = Rule(*_patterns(rule), salience=(rule.salience, count - index))(action)
+        experta_rule = Rule(*_patterns(rule, shared_tests), salience=(rule.salience, count - index))(action)
         namespace[f"rule_{index:03d}"] = experta_rule
     compiled = type("CompiledTriageEngine", (base,), namespace)
     return compiled()
 
 
-def _patterns(rule: KnowledgeRule) -> list[Any]:
+def _patterns(rule: KnowledgeRule, shared_tests: dict[Any, Any]) -> list[Any]:
+    """experta patterns for ``rule``: one on the case's answers, then one per engine condition.
+
+    Rules that test a subject the same way get the same ``P`` test, so that
+    experta's RETE network shares its node: the test runs once per case, not
+    once per rule.
+    """
     by_subject: dict[str, list[Condition]] = {}
     for condition in rule.conditions:
         if condition.on_case:
             by_subject.setdefault(condition.subject, []).append(condition)
-    case_tests = {subject: P(_all_hold(tests)) for subject, tests in by_subject.items()}
+    case_tests = {}
+    for subject, tests in by_subject.items():
+        key = tuple((t.subject, t.operator, _hashable(t.operand)) for t in tests)
+        if key not in shared_tests:
+            shared_tests[key] = P(_all_hold(tests))
+        case_tests[subject] = shared_tests[key]
     patterns: list[Any] = [AS.case << CaseFacts(**case_tests)]
     for condition in rule.conditions:
         if not condition.on_case:
@@ -64,10 +76,16 @@ def _patterns(rule: KnowledgeRule) -> list[Any]:
     return patterns
 
 
+def _hashable(operand: Any) -> Any:
+    """The operand as a key: lists as tuples, and typed (``is: 1`` is not ``is: true``)."""
+    return type(operand), (tuple(operand) if isinstance(operand, list) else operand)
+
+
 def _all_hold(tests: list[Condition]) -> Callable[[Any], bool]:
     if len(tests) == 1:
-        return tests[0].holds
-    return lambda value: all(test.holds(value) for test in tests)
+        return tests[0].predicate()
+    predicates = [test.predicate() for test in tests]
+    return lambda value: all(predicate(value) for predicate in predicates)
 
 
 def _engine_patterns(condition: Condition) -> list[Any]:
@@ -129,6 +147,8 @@ def _fact_factory(rule_id: str, conclusion: Conclusion) -> Callable[[], list[tup
     """Build the facts a firing asserts, each with its description for the trace."""
     # Looked up once here, not on every firing.
     made = [(getattr(fact_classes, a.fact), dict(a.fields), a.text) for a in conclusion.asserts(rule_id)]
+    if all(isinstance(value, str) for _, fields, _ in made for value in fields.values()):
+        return lambda: [(conclusion_fact(fact, fields), text) for fact, fields, text in made]
     return lambda: [(fact(**fields), text) for fact, fields, text in made]
 
 

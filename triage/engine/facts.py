@@ -8,6 +8,8 @@ separate facts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .._experta import Fact
 from ..case import Case
 
@@ -26,6 +28,17 @@ class CaseFacts(Fact):
         fact = cls()
         dict.update(fact, case.answers)
         return fact
+
+
+def conclusion_fact(fact_class: type[Fact], fields: Mapping[str, str]) -> Fact:
+    """``fact_class(**fields)`` for a conclusion, whose field values are all strings.
+
+    experta's ``Fact`` passes each value through ``freeze()``, which returns a
+    string unchanged; filling the dict directly skips that per-value dispatch.
+    """
+    fact = fact_class()
+    dict.update(fact, fields)
+    return fact
 
 
 class Derived(Fact):

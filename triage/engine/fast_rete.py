@@ -1,10 +1,11 @@
 """The fast path: experta 1.9.4's RETE internals, minus work that cannot change what fires.
 
-Speed (issue 6): :class:`FastTriageEngine` keeps experta's RETE network,
-agenda and depth strategy, and overrides a few of experta's internals with
-versions that skip work which cannot change what fires or in which order:
-token copies and log formatting nobody reads, walks over idle nodes,
-signature inspection on every reset. Each override says why it is
+Speed (issues 6 and 10): :class:`FastTriageEngine` keeps experta's RETE
+network, agenda and depth strategy, and overrides a few of experta's
+internals with versions that skip work which cannot change what fires or in
+which order: copies of tokens no node changes, re-validation of tokens built
+from checked facts, type tests a fact's class cannot pass, log formatting
+nobody reads, walks over idle nodes, signature inspection on every reset. Each override says why it is
 equivalent; ``tests/test_performance_semantics.py`` checks the results
 against :class:`~triage.engine.plain.TriageEngine`, experta's unmodified
 machinery.
@@ -22,63 +23,120 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import suppress
+from operator import attrgetter
 from typing import Any
 
-from .._experta import DepthStrategy, Fact, KnowledgeEngine, ReteMatcher, watchers
+from .._experta import DepthStrategy, Fact, KnowledgeEngine, P, ReteMatcher, watchers
 from .plain import TriageEngine
 
 # Only after triage._experta, which makes experta importable on this Python.
+from experta.activation import Activation  # noqa: E402
 from experta.agenda import Agenda  # noqa: E402
 from experta.factlist import FactList  # noqa: E402
 from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
-from experta.matchers.rete.token import Token  # noqa: E402
+from experta.matchers.rete.nodes import ConflictSetNode, FeatureTesterNode, NotNode, OrdinaryMatchNode  # noqa: E402
+from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
 
 
 class _Matcher(ReteMatcher):
     """experta's RETE matcher, minus work that cannot change its answers.
 
-    - ``changes`` asks only the conflict-set nodes that hold pending
-      activations; asking an empty one returns two empty sets.
+    - A new fact goes straight to the nodes below the root's type test that
+      its type passes (the root's children are one type test per fact class;
+      the others would all say no), in the order experta tells them.
+    - ``changes`` asks only the conflict-set nodes that received tokens since
+      it last asked, in experta's order; asking an untouched one returns two
+      empty sets.
     - ``reset`` wipes each node's memory once, from a flat list, instead of
       walking every path of the network (shared nodes were wiped repeatedly).
-    - New facts enter the network as :class:`_Token` s, whose copies skip
-      re-validation; alpha nodes copy a token only when their test adds
-      bindings to it (see :class:`_AlphaNode`).
+    - Tokens are not copied on entry to nodes that never change them, and
+      the tokens nodes make skip re-validation (see :class:`_AlphaNode`,
+      :class:`_ConflictSetNode`, :class:`_OrdinaryMatchNode`, :class:`_NotNode`).
     """
 
     def __init__(self, engine: KnowledgeEngine) -> None:
         super().__init__(engine)
         nodes = _all_nodes(self.root_node)
-        _AlphaNode.adopt(nodes)
+        _adopt(nodes)
         self._conflict_sets = self._get_conflict_set_nodes()
+        self._touched: list[_ConflictSetNode] = []
+        for order, node in enumerate(self._conflict_sets):
+            node.order, node.touched, node.queued = order, self._touched, False
         self._memories = [node for node in nodes if type(node)._reset is not NoMemory._reset]
+        self._routes: dict[type, list[Callable[[Any], Any]]] = {}
+
+    def _route(self, fact_type: type) -> list[Callable[[Any], Any]]:
+        """Who a new fact of ``fact_type`` is passed to: what the root's children would do."""
+        route = self._routes.get(fact_type)
+        if route is None:
+            route = []
+            for child in self.root_node.children:
+                node = child.node
+                if getattr(node, "fact_type", None) is None:
+                    route.append(child.callback)
+                elif fact_type == node.fact_type:
+                    route.extend(grandchild.callback for grandchild in node.children)
+            self._routes[fact_type] = route
+        return route
 
     def changes(self, adding: list[Fact] | None = None,
                 deleting: list[Fact] | None = None) -> tuple[list[Any], list[Any]]:
-        children = self.root_node.children
-        # What experta's BusNode.remove and BusNode.add do, with cheaper tokens.
+        # What experta's BusNode.remove and BusNode.add do, routed by type.
         for fact in deleting or ():
-            token = _Token.invalid(fact)
-            for child in children:
-                child.callback(token)
+            token = _token(_INVALID, fact)
+            for callback in self._route(type(fact)):
+                callback(token)
         for fact in adding or ():
-            token = _Token.valid(fact)
-            for child in children:
-                child.callback(token)
+            token = _token(_VALID, fact)
+            for callback in self._route(type(fact)):
+                callback(token)
         added: list[Any] = []
         removed: list[Any] = []
-        for node in self._conflict_sets:
-            if node.added or node.removed:
+        touched = self._touched
+        if touched:
+            touched.sort(key=_by_order)
+            for node in touched:
+                node.queued = False
                 node_added, node_removed = node.get_activations()
                 added.extend(node_added)
                 removed.extend(node_removed)
+            touched.clear()
         return added, removed
 
     def reset(self) -> None:
         for node in self._memories:
             node._reset()
+
+
+def _adopt(nodes: list[Any]) -> None:
+    """Turn experta's nodes among ``nodes`` into this module's classes, in place.
+
+    Parents hold their children's bound ``activate`` methods; those are
+    rebound to the new classes, each to the same input (left or right).
+    """
+    classes = {FeatureTesterNode: _AlphaNode, ConflictSetNode: _ConflictSetNode,
+               OrdinaryMatchNode: _OrdinaryMatchNode, NotNode: _NotNode}
+    for node in nodes:
+        adopted = classes.get(type(node))
+        if adopted is not None:
+            node.__class__ = adopted
+            if adopted is _AlphaNode:
+                _AlphaNode.prepare(node)
+    for node in nodes:
+        node.children = [ChildNode(child.node, getattr(child.node, child.callback.__name__))
+                         if type(child.node) in _ADOPTED else child
+                         for child in node.children]
+
+
+_by_order = attrgetter("order")
+_VALID, _INVALID = Token.TagType.VALID, Token.TagType.INVALID
+
+
+def _token(tag: Token.TagType, fact: Fact) -> _Token:
+    """``Token(tag, fact)`` for a declared fact (which ``FactList.declare`` checked is a Fact)."""
+    return tuple.__new__(_Token, (tag, {fact}, {}))
 
 
 def _all_nodes(root: Any) -> list[Any]:
@@ -138,18 +196,143 @@ class _AlphaNode(FeatureTesterNode):
         for child in self.children:
             child.callback(token)
 
-    @classmethod
-    def adopt(cls, nodes: list[Any]) -> None:
-        """Turn experta's feature tester nodes among ``nodes`` into this class, in place."""
-        for node in nodes:
-            if type(node) is FeatureTesterNode:
-                node.__class__ = cls
-                node.test = _direct_test(node.matcher)
-        # Parents hold bound ``activate`` methods; rebind them to the new class.
-        for node in nodes:
-            node.children = [ChildNode(child.node, child.node.activate)
-                             if isinstance(child.node, cls) else child
-                             for child in node.children]
+    def prepare(self) -> None:
+        """Called once this node became an :class:`_AlphaNode`: its test as a plain function."""
+        check = self.matcher
+        self.fact_type = check.fact_type if isinstance(check, TypeCheck) else None
+        self.test = _direct_test(check)
+
+
+class _ConflictSetNode(ConflictSetNode):
+    """experta's conflict-set node, without copying the token it only reads.
+
+    It also puts itself on its matcher's list of touched nodes, so that
+    ``changes`` asks only those for their activations.
+    """
+
+    order: int
+    touched: list[_ConflictSetNode]
+    queued: bool
+
+    def activate(self, token: Any) -> None:
+        # experta's ConflictSetNode._activate, on the token itself.
+        info = _info(token)
+        activation = Activation(self.rule, info.data,
+                                {k: v for k, v in info.context if isinstance(k, str)})
+        if token.tag is _VALID:
+            if info not in self.memory:
+                self.memory.add(info)
+                if activation in self.removed:
+                    self.removed.remove(activation)
+                else:
+                    self.added.add(activation)
+        else:
+            try:
+                self.memory.remove(info)
+            except ValueError:
+                pass
+            else:
+                if activation in self.added:
+                    self.added.remove(activation)
+                else:
+                    self.removed.add(activation)
+        if not self.queued:
+            self.queued = True
+            self.touched.append(self)
+
+
+class _OrdinaryMatchNode(OrdinaryMatchNode):
+    """experta's join node: the same memories, matches and joined tokens, built cheaper.
+
+    Tokens it only reads are not copied on entry, the tokens it makes are
+    built without re-validating facts experta already checked, and the
+    MATCH and MATCHER watchers' debug lines are not written.
+    """
+
+    def activate_left(self, token: Any) -> None:
+        self._join(token, self.left_memory, self.right_memory, is_left=True)
+
+    def activate_right(self, token: Any) -> None:
+        self._join(token, self.right_memory, self.left_memory, is_left=False)
+
+    def _join(self, token: Any, memory: list[Any], other_memory: list[Any], is_left: bool) -> None:
+        """experta's ``OrdinaryMatchNode.__activation``."""
+        if token.tag is _VALID:
+            memory.append(_info(token))
+        else:
+            with suppress(ValueError):
+                memory.remove(_info(token))
+        context = token.context
+        for other_data, other_items in other_memory:
+            other_context = dict(other_items)
+            if is_left:
+                match = self.matcher(context, other_context)
+            else:
+                match = self.matcher(other_context, context)
+            if match:
+                joined = {k: v for k, v in context.items() if isinstance(k, str)}
+                for k, v in other_context.items():
+                    if not isinstance(k, tuple):  # negated values are not needed any further
+                        joined[k] = v
+                new_token = tuple.__new__(Token, (token.tag, token.data | other_data, joined))
+                for child in self.children:
+                    child.callback(new_token)
+
+
+class _NotNode(NotNode):
+    """experta's NOT node: the same counts and tokens, built cheaper (as :class:`_OrdinaryMatchNode`)."""
+
+    def activate_left(self, token: Any) -> None:
+        """experta's ``NotNode._activate_left``."""
+        info = _info(token)
+        if not self.right_memory:
+            if token.tag is _VALID:
+                self.left_memory[info] = 0
+            else:
+                del self.left_memory[info]
+            for child in self.children:
+                child.callback(token)
+            return
+        count = 0
+        for _, right_items in self.right_memory:
+            if self.matcher(token.context, dict(right_items)):
+                count += 1
+                if token.tag is not _VALID:
+                    break  # a retraction only asks whether anything matches
+        if count == 0:
+            for child in self.children:
+                child.callback(token)
+        if token.tag is _VALID:
+            self.left_memory[info] = count
+        else:
+            del self.left_memory[info]
+
+    def activate_right(self, token: Any) -> None:
+        """experta's ``NotNode._activate_right``."""
+        if token.tag is _VALID:
+            self.right_memory.append(_info(token))
+            step = 1
+        else:
+            step = -1
+            self.right_memory.remove(_info(token))
+        for left in self.left_memory:
+            if self.matcher(dict(left.context), token.context):
+                self.left_memory[left] += step
+                count = self.left_memory[left]
+                if (count == 0 and step == -1) or (count == 1 and step == 1):
+                    # The last match went: the left token holds again; the first came: it no longer does.
+                    tag = _VALID if step == -1 else _INVALID
+                    new_token = tuple.__new__(Token, (tag, set(left.data), dict(left.context)))
+                    for child in self.children:
+                        child.callback(new_token)
+
+
+def _info(token: Any) -> TokenInfo:
+    """``token.to_info()``: the token's facts and context, frozen (a memory entry, a set key)."""
+    return tuple.__new__(TokenInfo, (frozenset(token.data), frozenset(token.context.items())))
+
+
+_ADOPTED = (_AlphaNode, _ConflictSetNode, _OrdinaryMatchNode, _NotNode)
 
 
 def _direct_test(check: Any) -> Callable[[Any], Any]:
@@ -160,6 +343,19 @@ def _direct_test(check: Any) -> Callable[[Any], Any]:
     what = getattr(check, "what", None)
     if (isinstance(check, FeatureCheck) and isinstance(what, str) and "__" not in what
             and not what.isnumeric()):
+        how = check.how
+        if isinstance(how, P) and how.__bind__ is None:
+            # experta's match_predicate for an unbound P: True when the predicate holds.
+            predicate = how.match
+
+            def predicate_test(fact: Any) -> bool:
+                try:
+                    value = fact[what]
+                except (IndexError, KeyError, TypeError):
+                    return False
+                return True if predicate(value) else False
+
+            return predicate_test
         compare, expected = check.check, check.expected
 
         def field_test(fact: Any) -> Any:

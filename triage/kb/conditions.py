@@ -14,8 +14,9 @@ same tests.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..conclusions import ENGINE_SUBJECTS, FLAG_SUBJECTS, Names
@@ -102,31 +103,11 @@ class Condition:
         Set subjects are given as a collection; scalars as the value or
         ``None`` when unknown.
         """
-        op, operand = self.operator, self.operand
-        if op == "unknown":
-            return (value is None) == bool(operand)
-        if op == "empty":
-            return (len(value) == 0) == bool(operand)
-        if op in SET_OPERATORS:
-            return _set_test(op, operand, value)
-        if op == "is_none_of":
-            # Holds for an unknown answer too: "one side, or side not given".
-            return value not in operand
-        if value is None:
-            return False
-        if op == "is":
-            return value == operand and type(value) is type(operand)
-        if op == "is_any":
-            return value in operand
-        if op == "at_least":
-            return value >= operand
-        if op == "above":
-            return value > operand
-        if op == "below":
-            return value < operand
-        if op == "at_most":
-            return value <= operand
-        raise ValueError(f"unknown operator {op!r}")
+        return _test_of(self.operator)(self.operand, value)
+
+    def predicate(self) -> Callable[[Any], bool]:
+        """:meth:`holds` as a function of the value alone, its operator looked up once."""
+        return partial(_test_of(self.operator), self.operand)
 
     def relevant(self, value: Any) -> Any:
         """The part of ``value`` this test looked at (for the audit trail)."""
@@ -156,14 +137,74 @@ def _plain(value: Any) -> Any:
     return str(value).lower() if isinstance(value, bool) else value
 
 
-def _set_test(op: str, operand: Any, value: Collection[Any]) -> bool:
-    if op == "has":
-        return operand in value
-    if op == "has_any":
-        return any(v in value for v in operand)
-    if op == "has_all":
-        return all(v in value for v in operand)
+# What each operator means: test(operand, value). Module functions, so that a
+# predicate (a partial of one) pickles with its knowledge base.
+def _unknown(operand: Any, value: Any) -> bool:
+    return (value is None) == bool(operand)
+
+
+def _empty(operand: Any, value: Any) -> bool:
+    return (len(value) == 0) == bool(operand)
+
+
+def _has(operand: Any, value: Any) -> bool:
+    return operand in value
+
+
+def _has_any(operand: Any, value: Any) -> bool:
+    return any(v in value for v in operand)
+
+
+def _has_all(operand: Any, value: Any) -> bool:
+    return all(v in value for v in operand)
+
+
+def _has_none(operand: Any, value: Any) -> bool:
     return not any(v in value for v in operand)
+
+
+def _is_none_of(operand: Any, value: Any) -> bool:
+    # Holds for an unknown answer too: "one side, or side not given".
+    return value not in operand
+
+
+# The scalar comparisons never hold for an unknown answer.
+def _is(operand: Any, value: Any) -> bool:
+    return value is not None and value == operand and type(value) is type(operand)
+
+
+def _is_any(operand: Any, value: Any) -> bool:
+    return value is not None and value in operand
+
+
+def _at_least(operand: Any, value: Any) -> bool:
+    return value is not None and value >= operand
+
+
+def _above(operand: Any, value: Any) -> bool:
+    return value is not None and value > operand
+
+
+def _below(operand: Any, value: Any) -> bool:
+    return value is not None and value < operand
+
+
+def _at_most(operand: Any, value: Any) -> bool:
+    return value is not None and value <= operand
+
+
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "unknown": _unknown, "empty": _empty, "has": _has, "has_any": _has_any, "has_all": _has_all,
+    "has_none": _has_none, "is_none_of": _is_none_of, "is": _is, "is_any": _is_any,
+    "at_least": _at_least, "above": _above, "below": _below, "at_most": _at_most,
+}
+
+
+def _test_of(operator: str) -> Callable[[Any, Any], bool]:
+    try:
+        return _TESTS[operator]
+    except KeyError:
+        raise ValueError(f"unknown operator {operator!r}") from None
 
 
 def parse_when(item: YamlMap, file: str, problems: list[Problem], vocabulary: Vocabulary,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,6 +49,31 @@ def test_the_server_refuses_bad_requests_with_4xx(live_server: str) -> None:
         assert response.status == 413 and "larger than" in json.loads(response.read())["error"]["message"]
     finally:
         connection.close()
+
+
+def test_a_big_batch_does_not_hold_up_other_requests(live_server: str) -> None:
+    """The engine runs off the event loop, and a batch in chunks: others are answered meanwhile."""
+    batch = json.dumps([{**BASE_CASE, "id": f"batch-{n}"} for n in range(1000)]).encode()
+    finished: list[str] = []
+
+    def send_batch() -> None:
+        status, _, results = post(live_server + "/api/v1/triage", batch)
+        assert status == 200 and len(results) == 1000
+        finished.append("batch")
+
+    sender = threading.Thread(target=send_batch)
+    sender.start()
+    try:
+        time.sleep(0.3)  # the batch (about a second of engine work, or more) is under way
+        with urllib.request.urlopen(live_server + "/healthz", timeout=30) as response:
+            assert response.status == 200
+        finished.append("healthz")
+        status, _, result = post(live_server + "/api/v1/triage", json.dumps({**BASE_CASE, "id": "single"}).encode())
+        assert status == 200 and result["id"] == "single"
+        finished.append("single")
+    finally:
+        sender.join(timeout=120)
+    assert finished == ["healthz", "single", "batch"]
 
 
 def test_the_questionnaire_page_is_served(live_server: str) -> None:

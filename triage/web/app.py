@@ -8,6 +8,7 @@ knowledge base behind a load balancer.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -90,9 +91,19 @@ def configure_environment(rules_dir: Path | None, cors_origins: Sequence[str]) -
 
 
 def app_from_environment() -> Starlette:
-    """The application as configured by :func:`configure_environment` (one per worker)."""
+    """The application as configured by :func:`configure_environment` (one per worker).
+
+    Everything a worker loads at start-up (the knowledge base, its compiled
+    engines, the web stack) lives as long as the process, so it is frozen out
+    of the garbage collector's scans: a full collection over it took 20 to
+    50 ms, a stall for every request queued in that process.
+    """
     origins = json.loads(os.environ.get(CORS_ENV) or "[]")
-    return create_app(os.environ.get(RULES_ENV) or None, origins)
+    app = create_app(os.environ.get(RULES_ENV) or None, origins)
+    app.state.engine.start()
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -34,11 +35,19 @@ class EnginePool:
 
     def __init__(self, kb: TriageKB, threads: int = ENGINE_THREADS) -> None:
         self.kb = kb
+        self.threads = threads
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="triage-engine",
                                             initializer=self._warm)
 
     def _warm(self) -> None:
         self.kb.session  # noqa: B018 - builds this thread's engine before its first job
+
+    def start(self) -> None:
+        """Start every engine thread and build its engine now, not on the first requests."""
+        # Each job waits for the others, so each runs on a thread of its own.
+        all_started = threading.Barrier(self.threads)
+        for job in [self._executor.submit(all_started.wait, 60) for _ in range(self.threads)]:
+            job.result()
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` on an engine thread; the event loop stays free meanwhile."""

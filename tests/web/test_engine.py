@@ -1,0 +1,73 @@
+"""Where the web server runs the engine: warm threads beside the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+from helpers import BASE_CASE
+
+from triage.api import TriageKB
+from triage.kb import KnowledgeBase
+from triage.session import TriageSession
+from triage.web import app as web_app
+from triage.web.engine import EnginePool
+
+
+class CountingKB(TriageKB):
+    """A TriageKB that notes which threads asked for their engine session."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        super().__init__(kb)
+        self.asked_by: list[str] = []
+
+    @property
+    def session(self) -> TriageSession:
+        self.asked_by.append(threading.current_thread().name)
+        return super().session
+
+
+def test_starting_the_pool_builds_every_threads_engine_before_any_request(kb: KnowledgeBase) -> None:
+    counting = CountingKB(kb)
+    pool = EnginePool(counting, threads=2)
+    try:
+        pool.start()
+        assert len(set(counting.asked_by)) == 2
+        assert all(name.startswith("triage-engine") for name in counting.asked_by)
+        result = asyncio.run(pool.run(counting.triage, {**BASE_CASE, "id": "after-start"}))
+        assert result["id"] == "after-start"
+    finally:
+        pool.close()
+
+
+def test_a_batch_comes_back_in_order_with_error_records_in_place(kb: KnowledgeBase) -> None:
+    pool = EnginePool(TriageKB(kb))
+    cases = [{**BASE_CASE, "id": f"c{n}"} for n in range(45)]
+    cases[21] = {**BASE_CASE, "id": "bad", "age": "old"}
+    try:
+        results = asyncio.run(pool.triage_many(cases))
+    finally:
+        pool.close()
+    assert [r["id"] for r in results] == [c["id"] for c in cases]
+    assert "error" in results[21] and "disposition" in results[22]
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+
+
+def test_a_server_worker_keeps_what_it_loaded_at_start_out_of_gc_scans(
+        unfrozen: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(web_app.RULES_ENV, raising=False)
+    monkeypatch.delenv(web_app.CORS_ENV, raising=False)
+    gc.unfreeze()
+    application = web_app.app_from_environment()
+    try:
+        assert gc.get_freeze_count() > 10_000  # the knowledge base, its engine, the web stack
+    finally:
+        application.state.engine.close()

@@ -10,7 +10,9 @@ within 0.1% for the same code and inputs. This runs ``TriageKB.triage``
 (parse, engine, result dict) on the benchmark's seeded cases twice under
 cachegrind, once with no cases and once with N (after 100 warm-up cases in
 both), and prints the difference divided by N. ``PYTHONPATH=other/checkout``
-measures another version of triage with the same cases. It needs
+measures another version of triage with the same cases; name both versions
+that way when comparing, since the environment itself moves the count a
+little (0.6% with PYTHONPATH unset against set). It needs
 ``valgrind`` on the PATH (Debian's package of that name) and asserts nothing.
 """
 

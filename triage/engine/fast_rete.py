@@ -5,10 +5,10 @@ network, agenda and depth strategy, and overrides a few of experta's
 internals with versions that skip work which cannot change what fires or in
 which order: copies of tokens no node changes, re-validation of tokens built
 from checked facts, type tests a fact's class cannot pass, log formatting
-nobody reads, walks over idle nodes, signature inspection on every reset. Each override says why it is
-equivalent; ``tests/test_performance_semantics.py`` checks the results
-against :class:`~triage.engine.plain.TriageEngine`, experta's unmodified
-machinery.
+nobody reads, walks over idle nodes, signature inspection on every reset.
+Each override says why it is equivalent; ``tests/test_performance_semantics.py``
+checks the results against :class:`~triage.engine.plain.TriageEngine`,
+experta's unmodified machinery.
 
 The overrides reach into experta's private internals (a live node's
 ``__class__`` swapped, parents' callbacks rebound, the name-mangled
@@ -61,15 +61,15 @@ class _Matcher(ReteMatcher):
         super().__init__(engine)
         nodes = _all_nodes(self.root_node)
         _adopt(nodes)
-        self._conflict_sets = self._get_conflict_set_nodes()
         self._touched: list[_ConflictSetNode] = []
-        for order, node in enumerate(self._conflict_sets):
+        for order, node in enumerate(self._get_conflict_set_nodes()):
             node.order, node.touched, node.queued = order, self._touched, False
         # Nodes that may hold memory since the last reset; the others' memories are still empty.
         self._in_use: set[Any] = set()
         memories = [node for node in nodes if type(node)._reset is not NoMemory._reset]
         for node in memories:
-            node.in_use = self._in_use
+            if isinstance(node, _MARKS_USE):
+                node.in_use = self._in_use
         # Any other node keeping memory does not say when it is in use: wipe it every time.
         self._always_wiped = [node for node in memories if not isinstance(node, _MARKS_USE)]
         self._routes: dict[type, list[Callable[[Any], Any]]] = {}

@@ -153,6 +153,10 @@ def _file_error(exc: yaml.YAMLError, name: str) -> InputFileError:
     line = mark.line + 1 if mark is not None else None
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    if "maximum nesting depth" in problem:
+        # libyaml (the C parser of PyYAML >= 6.0.4) has a nesting limit of its own, met
+        # before ours when it scans a deep flow collection ahead: one message for both.
+        problem, context = f"nested deeper than {MAX_DEPTH} levels", None
     message = f"{context}, {problem}" if context else problem
     return InputFileError(f"invalid YAML: {message}", Location(name, line))
 

@@ -1,4 +1,4 @@
-"""Several server processes on one port (``triage serve --workers N``), each with its own socket."""
+"""Several server processes on one port (``triage serve --workers N``), fed connections by the parent."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from web.support import free_port, serving
 
 from triage.web import workers
 
-pytestmark = pytest.mark.skipif(not workers.SUPPORTED, reason="SO_REUSEPORT balancing is Linux's")
+pytestmark = pytest.mark.skipif(not workers.SUPPORTED, reason="handing connections to workers needs Unix sockets")
 
 
 def children(pid: int) -> list[int]:
@@ -31,51 +31,82 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def established_inodes(port: int) -> set[str]:
-    """Socket inodes of the server side of established TCP connections to ``port`` on loopback."""
-    inodes = set()
+def client_ports_by_worker(pids: list[int], port: int) -> dict[int, set[int]]:
+    """The client ports of the established loopback connections to ``port`` that each of ``pids`` holds."""
+    client_port_of = {}  # socket inode of the server side -> the client's port
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
-            inodes.add(fields[9])
-    return inodes
-
-
-def holders(pids: list[int], inodes: set[str]) -> dict[int, int]:
-    """How many of the sockets ``inodes`` each process in ``pids`` holds open."""
-    held = {}
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+            client_port_of[fields[9]] = int(fields[2].split(":")[1], 16)
+    held: dict[int, set[int]] = {}
     for pid in pids:
-        links = []
+        held[pid] = set()
         for fd in Path(f"/proc/{pid}/fd").iterdir():
             try:
-                links.append(os.readlink(fd))
+                link = os.readlink(fd)
             except OSError:  # closed meanwhile
                 continue
-        held[pid] = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+            if link.startswith("socket:[") and link[8:-1] in client_port_of:
+                held[pid].add(client_port_of[link[8:-1]])
     return held
 
 
-def test_connections_are_spread_over_the_worker_processes() -> None:
+def open_connections(port: int, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` keep-alive connections to ``port``, each answered once (so each is with a worker)."""
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connections.append(connection)
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        assert response.status == 200
+        response.read()
+    return connections
+
+
+def local_port(connection: http.client.HTTPConnection) -> int:
+    assert connection.sock is not None
+    return int(connection.sock.getsockname()[1])
+
+
+def test_connections_are_spread_evenly_over_the_worker_processes() -> None:
     with serving("--workers", "2") as (base, output, server):
         port = urlsplit(base).port
         assert port is not None
-        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(24)]
+        workers = wait_for_workers(server.pid, 2)
+        connections = open_connections(port, 24)
         try:
-            for connection in connections:  # kept alive: each stays with the process that accepted it
-                connection.request("GET", "/healthz")
-                response = connection.getresponse()
-                assert response.status == 200
-                response.read()
-            held = holders(children(server.pid), established_inodes(port))
+            held = client_ports_by_worker(workers, port)
+            ports = {local_port(connection) for connection in connections}
         finally:
             for connection in connections:
                 connection.close()
-    busy = [pid for pid, count in held.items() if count]
-    # One shared socket let one process take them all; per-process sockets split them
-    # (by a hash: all 24 on one of two sockets would happen once in 8 million runs).
-    assert len(busy) == 2 and sum(held.values()) == 24, held
+    # A shared socket let one process take them all, a socket each split them by a hash
+    # (10 + 14 as often as 12 + 12); the parent gives each to the least busy worker.
+    assert sorted(len(held_ports) for held_ports in held.values()) == [12, 12], held
+    assert set().union(*held.values()) == ports
     assert output[0] == f"triage: serving on {base}/ with 2 processes (Ctrl-C stops)"
+
+
+def test_a_new_connection_goes_to_the_worker_with_fewest_open() -> None:
+    with serving("--workers", "2") as (base, _, server):
+        port = urlsplit(base).port
+        assert port is not None
+        first, second = wait_for_workers(server.pid, 2)
+        connections = open_connections(port, 10)
+        try:
+            held = client_ports_by_worker([first, second], port)
+            assert len(held[first]) == len(held[second]) == 5, held
+            for connection in connections:  # the first worker's five close: it is idle now
+                if local_port(connection) in held[first]:
+                    connection.close()
+            time.sleep(0.5)  # each worker tells the parent as its connections close
+            connections += open_connections(port, 4)
+            now = client_ports_by_worker([first, second], port)
+        finally:
+            for connection in connections:
+                connection.close()
+    assert len(now[first]) == 4 and now[second] == held[second], now
 
 
 def test_stopping_the_server_stops_every_worker() -> None:
@@ -148,7 +179,7 @@ def healthy(port: int) -> bool:
         connection.close()
 
 
-def test_a_worker_that_dies_in_service_is_replaced_on_its_socket() -> None:
+def test_a_worker_that_dies_in_service_is_replaced_and_given_connections() -> None:
     port = free_port()
     group = subprocess.Popen([sys.executable, "-c", GROUP_SCRIPT, "triage.web.app:app_from_environment",
                               str(port), "0.5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -161,8 +192,20 @@ def test_a_worker_that_dies_in_service_is_replaced_on_its_socket() -> None:
             time.sleep(0.1)
         now = wait_for_workers(group.pid, 2)
         assert second in now and first not in now
-        # Every new connection is answered, whichever socket the kernel picks.
         assert all(healthy(port) for _ in range(20))
+        # Once the new worker has started, it takes its share of new connections.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            connections = open_connections(port, 6)
+            try:
+                held = client_ports_by_worker(now, port)
+            finally:
+                for connection in connections:
+                    connection.close()
+            if all(held.values()):
+                break
+            time.sleep(0.5)  # the parent hears of the closes before the next round
+        assert [len(ports) for ports in held.values()] == [3, 3], held
     finally:
         group.terminate()
         group.wait(timeout=60)
@@ -173,3 +216,15 @@ def test_a_worker_that_cannot_start_stops_the_group_with_a_message() -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "failed: server process" in done.stdout and "exited during start-up" in done.stdout
+
+
+def test_workers_stop_when_the_parent_is_killed() -> None:
+    group = subprocess.Popen([sys.executable, "-c", GROUP_SCRIPT, "triage.web.app:app_from_environment",
+                              str(free_port()), "30"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = wait_for_workers(group.pid, 2)
+    group.kill()  # no chance to stop them: their channels close instead
+    group.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while any(running(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in started if running(pid)]

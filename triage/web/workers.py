@@ -1,28 +1,37 @@
-"""Several server processes on one port, each with a listening socket of its own.
+"""Several server processes on one port, each given connections by the parent.
 
-uvicorn's ``--workers`` shares one listening socket among its processes, and
-the process that wakes first accepts every connection waiting: measured with
-32 keep-alive clients on two workers, all 32 connections sometimes landed on
-one process, which halved throughput and doubled p99 latency. Here (on
-Linux) the parent binds one socket per worker with ``SO_REUSEPORT``, and the
-kernel spreads new connections over them by a hash of their addresses. The
-parent keeps the sockets, so a worker that dies is replaced on the same
-socket and the connections queued on it are not lost. Elsewhere
-:data:`SUPPORTED` is false and ``triage serve`` uses uvicorn's workers.
+How connections are spread decides latency under load: with 32 keep-alive
+clients on two processes, the busier process sets p99. uvicorn's
+``--workers`` shares one listening socket, and the process that wakes first
+accepts every connection waiting (all 32 sometimes landed on one process).
+One ``SO_REUSEPORT`` socket per process spreads them by a hash of their
+addresses, so a run got 10 + 22 as often as 16 + 16. Here the parent accepts
+every connection itself and hands it over a Unix socket pair (the file
+descriptor, ``SCM_RIGHTS``) to the ready worker with the fewest open
+connections, as a least-connections load balancer would; each worker says
+when it is ready and when a connection closes. The parent does no HTTP, so
+its share of the work is one accept and one send per connection, not per
+request. A worker that dies is replaced; one that exits during start-up stops
+the group. Where file descriptors cannot be sent (Windows) :data:`SUPPORTED`
+is false and ``triage serve`` uses uvicorn's workers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import signal
 import socket
-import sys
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-#: Whether the kernel balances connections over sockets sharing a port (Linux's SO_REUSEPORT).
-SUPPORTED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+import uvicorn
+
+#: Whether connections can be handed to other processes (Unix).
+SUPPORTED = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 #: uvicorn's default listen backlog.
 BACKLOG = 2048
 #: A worker that exits sooner than this after starting failed to start: stop rather than loop.
@@ -32,7 +41,13 @@ STOP_SECONDS = 30.0
 #: The signals that stop the group (each worker shuts down gracefully on SIGTERM).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-# Sockets go to the spawned workers by file descriptor.
+# What goes over a worker's channel: the parent sends CONNECTION with a socket's
+# descriptor; the worker sends READY once it serves, and CLOSED per connection ended.
+CONNECTION = b"s"
+READY = b"r"
+CLOSED = b"c"
+
+# Channels go to the spawned workers by file descriptor.
 multiprocessing.allow_connection_pickling()
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -42,22 +57,35 @@ class WorkerFailed(RuntimeError):
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket listening on ``host``:``port`` that other sockets of this user may share."""
+    """A non-blocking TCP socket listening on ``host``:``port``."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(BACKLOG)
+        sock.setblocking(False)
     except OSError:
         sock.close()
         raise
     return sock
 
 
+@dataclass(eq=False)
+class _Worker:
+    """A worker process as the parent sees it."""
+
+    process: Any
+    #: The parent's end of the worker's channel (non-blocking).
+    channel: socket.socket
+    started: float = field(default_factory=time.monotonic)
+    ready: bool = False
+    #: Connections handed to it and not yet closed.
+    connections: int = 0
+
+
 class WorkerGroup:
-    """``workers`` uvicorn processes serving ``app`` (an import string of a factory), one socket each.
+    """``workers`` uvicorn processes serving ``app`` (an import string of a factory) on one port.
 
     ``options`` are passed to :class:`uvicorn.Config`. Binding happens here, so
     an address in use fails before anything starts; :attr:`port` is the port
@@ -65,84 +93,190 @@ class WorkerGroup:
     """
 
     def __init__(self, app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
-        first = listening_socket(host, port)
-        self.port: int = first.getsockname()[1]
-        self.sockets = [first]
-        try:
-            self.sockets += [listening_socket(host, self.port) for _ in range(workers - 1)]
-        except OSError:
-            self.close()
-            raise
+        self.listener = listening_socket(host, port)
+        self.port: int = self.listener.getsockname()[1]
         self._app = app
         self._options = options
-        #: Each socket's worker process, and when it was started.
-        self._processes: list[Any] = [None] * workers
-        self._started = [0.0] * workers
+        self._count = workers
+        self._workers: list[_Worker] = []
 
     def run(self) -> None:
         """Serve until SIGINT, SIGTERM or SIGHUP; replace a worker that dies while serving.
 
-        Raises :class:`WorkerFailed` when a worker exits during its start-up.
+        Connections are accepted once every worker is ready. Raises
+        :class:`WorkerFailed` when a worker exits during its start-up.
         """
         wake_reader, wake_writer = socket.socketpair()
         wake_writer.setblocking(False)
         previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}
         previous_fd = signal.set_wakeup_fd(wake_writer.fileno())
         try:
-            for index in range(len(self.sockets)):
-                self._start(index)
+            self._workers = [self._start() for _ in range(self._count)]
+            serving = False
             while True:
-                sentinels = {process.sentinel: index for index, process in enumerate(self._processes)}
-                ready = multiprocessing.connection.wait([wake_reader, *sentinels])
+                by_sentinel = {worker.process.sentinel: worker for worker in self._workers}
+                by_channel = {worker.channel: worker for worker in self._workers}
+                waiting: list[Any] = [wake_reader, *by_sentinel, *by_channel]
+                # Accept once every worker has started (so the first connections are spread too),
+                # then whenever one is ready.
+                serving = serving or all(worker.ready for worker in self._workers)
+                if serving and any(worker.ready for worker in self._workers):
+                    waiting.append(self.listener)
+                ready = multiprocessing.connection.wait(waiting)
                 if wake_reader in ready:  # a stop signal
                     return
-                for index in (sentinels[s] for s in ready if s in sentinels):
-                    self._replace(index)
+                for sentinel in (s for s in ready if s in by_sentinel):
+                    self._replace(by_sentinel[sentinel])
+                for channel in (c for c in ready if c in by_channel):
+                    if by_channel[channel] in self._workers:  # not replaced just now
+                        self._hear(by_channel[channel])
+                if self.listener in ready:
+                    self._hand_out()
         finally:
             signal.set_wakeup_fd(previous_fd)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             wake_reader.close()
             wake_writer.close()
-            self._stop_all()
             self.close()
+            self._stop_all()
 
     def close(self) -> None:
-        """Close the listening sockets."""
-        for sock in self.sockets:
-            sock.close()
+        """Stop listening (workers keep the connections they have)."""
+        self.listener.close()
 
-    def _start(self, index: int) -> None:
-        """A new worker process on socket ``index``."""
-        process = _SPAWN.Process(target=_serve, args=(self._app, self.sockets[index], self._options),
-                                 name=f"triage-serve-{index + 1}", daemon=False)
+    def _start(self) -> _Worker:
+        """A new worker process with a channel of its own."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setblocking(False)
+        index = len(self._workers) + 1
+        process = _SPAWN.Process(target=_serve, args=(self._app, theirs, self._options),
+                                 name=f"triage-serve-{index}", daemon=False)
         process.start()
-        self._processes[index] = process
-        self._started[index] = time.monotonic()
+        theirs.close()  # the worker holds its own copy now
+        return _Worker(process, ours)
 
-    def _replace(self, index: int) -> None:
-        process = self._processes[index]
-        process.join()
-        if time.monotonic() - self._started[index] < STARTUP_SECONDS:
-            raise WorkerFailed(f"server process {index + 1} exited during start-up "
-                               f"(exit code {process.exitcode})")
-        self._start(index)
+    def _replace(self, worker: _Worker) -> None:
+        worker.process.join()
+        worker.channel.close()
+        if time.monotonic() - worker.started < STARTUP_SECONDS:
+            raise WorkerFailed(f"server process {worker.process.name.rsplit('-', 1)[1]} exited during "
+                               f"start-up (exit code {worker.process.exitcode})")
+        self._workers[self._workers.index(worker)] = self._start()
+
+    def _hear(self, worker: _Worker) -> None:
+        """Read what ``worker`` has said: that it is ready, or that connections closed."""
+        while True:
+            try:
+                message = worker.channel.recv(1)
+            except BlockingIOError:
+                return
+            except OSError:
+                message = b""
+            if not message:  # the worker is going; its sentinel says when it has gone
+                worker.ready = False
+                return
+            if message == READY:
+                worker.ready = True
+            elif message == CLOSED:
+                worker.connections -= 1
+
+    def _hand_out(self) -> None:
+        """Accept every waiting connection and give each to the least busy ready worker."""
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. out of file descriptors: the connection waits in the backlog
+                return
+            with connection:
+                for worker in sorted((w for w in self._workers if w.ready), key=lambda w: w.connections):
+                    try:
+                        socket.send_fds(worker.channel, [CONNECTION], [connection.fileno()])
+                    except OSError:  # its channel is full or it is going: try the next one
+                        continue
+                    worker.connections += 1
+                    break
+                # The worker holds the connection now (or, if none could take it, it is closed).
 
     def _stop_all(self) -> None:
-        started = [process for process in self._processes if process is not None]
-        for process in started:
-            if process.is_alive():
-                process.terminate()
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
         deadline = time.monotonic() + STOP_SECONDS
-        for process in started:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
+        for worker in self._workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.channel.close()
 
 
-def _serve(app: str, sock: socket.socket, options: dict[str, Any]) -> None:
-    """One worker: uvicorn on its own socket (runs in a spawned process)."""
-    import uvicorn
+def _serve(app: str, channel: socket.socket, options: dict[str, Any]) -> None:
+    """One worker: uvicorn serving the connections handed over ``channel`` (runs in a spawned process)."""
+    _HandedServer(uvicorn.Config(app, factory=True, **options), channel).run()
 
-    uvicorn.Server(uvicorn.Config(app, factory=True, **options)).run(sockets=[sock])
+
+class _HandedServer(uvicorn.Server):
+    """uvicorn with no listening socket of its own: connections arrive over ``channel``."""
+
+    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
+        super().__init__(config)
+        self._channel = channel
+        self._handing: set[asyncio.Task[Any]] = set()
+        self._protocol_class: type = type(None)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the application's start-up, and no listener
+        if not self.started:
+            return
+        report_closed = self._report_closed
+
+        class ReportingProtocol(self.config.http_protocol_class):  # type: ignore[name-defined, misc]
+            """uvicorn's HTTP protocol, telling the parent when its connection ends."""
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                report_closed()
+
+        self._protocol_class = ReportingProtocol
+        loop = asyncio.get_running_loop()
+        self._channel.setblocking(False)
+        loop.add_reader(self._channel.fileno(), self._take, loop)
+        self._channel.send(READY)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().remove_reader(self._channel.fileno())
+        await super().shutdown(sockets=sockets)
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Serve every connection waiting on the channel."""
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(self._channel, 1, 1)
+            except BlockingIOError:
+                return
+            if not message:  # the parent has gone: stop as on SIGTERM
+                loop.remove_reader(self._channel.fileno())
+                self.should_exit = True
+                return
+            for fd in fds:
+                task = loop.create_task(loop.connect_accepted_socket(self._protocol, socket.socket(fileno=fd)))
+                self._handing.add(task)
+                task.add_done_callback(self._handed)
+
+    def _protocol(self) -> asyncio.Protocol:
+        """The HTTP protocol uvicorn would make for a connection."""
+        protocol: asyncio.Protocol = self._protocol_class(
+            config=self.config, server_state=self.server_state, app_state=self.lifespan.state)
+        return protocol
+
+    def _handed(self, task: asyncio.Task[Any]) -> None:
+        self._handing.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # closed before it was served
+            self._report_closed()
+
+    def _report_closed(self) -> None:
+        with contextlib.suppress(OSError):
+            self._channel.send(CLOSED)

@@ -31,12 +31,16 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def client_ports_by_worker(pids: list[int], port: int) -> dict[int, set[int]]:
-    """The client ports of the established loopback connections to ``port`` that each of ``pids`` holds."""
+def client_ports_by_worker(pids: list[int], port: int, established: bool = True) -> dict[int, set[int]]:
+    """The client ports of the loopback connections to ``port`` that each of ``pids`` holds open.
+
+    Only established connections count, unless ``established`` is false: then
+    also those the client has closed and the worker has not yet.
+    """
     client_port_of = {}  # socket inode of the server side -> the client's port
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+        if int(fields[1].split(":")[1], 16) == port and (fields[3] == "01" or not established):  # 01: ESTABLISHED
             client_port_of[fields[9]] = int(fields[2].split(":")[1], 16)
     held: dict[int, set[int]] = {}
     for pid in pids:
@@ -100,7 +104,10 @@ def test_a_new_connection_goes_to_the_worker_with_fewest_open() -> None:
             for connection in connections:  # the first worker's five close: it is idle now
                 if local_port(connection) in held[first]:
                     connection.close()
-            time.sleep(0.5)  # each worker tells the parent as its connections close
+            deadline = time.monotonic() + 30
+            while client_ports_by_worker([first], port, established=False)[first] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.2)  # it has closed them, and tells the parent as it does
             connections += open_connections(port, 4)
             now = client_ports_by_worker([first, second], port)
         finally:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from triage.batch import read_all
 from triage.case import Case
-from triage.casefiles import MAX_JSON_DEPTH, MAX_LINE, CaseIds, _json_depth_ok, read_cases
+from triage.casefiles import MAX_JSON_DEPTH, MAX_LINE, CaseIds, json_depth_ok, read_cases
 from triage.errors import InputFileError, InputWarning
 from triage.results import ErrorRecord
 from helpers import VOCABULARY
@@ -382,4 +382,4 @@ def test_a_single_list_of_20000_cases_is_read_in_bounded_memory(tmp_path: Path, 
     ('{"id": "\\"' + "[" * 40 + '", "x": ' + "[" * 33 + "]" * 33 + "}", False),
 ])
 def test_json_nesting_limit_counts_only_real_nesting(text: str, ok: bool) -> None:
-    assert _json_depth_ok(text) is ok
+    assert json_depth_ok(text) is ok

@@ -380,7 +380,8 @@ def _read_yaml(stream: IO[str], name: str, vocabulary: Vocabulary,
         yield _case_or_error(raw, name, n, line, vocabulary, reading)
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a repeated key raises ValueError (for ``object_pairs_hook``)."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -389,7 +390,8 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _json_depth_ok(text: str) -> bool:
+def json_depth_ok(text: str) -> bool:
+    """Whether JSON ``text`` nests at most :data:`MAX_JSON_DEPTH` levels (checked before parsing it)."""
     # Nesting can never exceed the number of brackets: most texts need no scan.
     if text.count("{") + text.count("[") <= MAX_JSON_DEPTH:
         return True
@@ -416,10 +418,10 @@ def _json_depth_ok(text: str) -> bool:
 
 
 def _parse_json(text: str, name: str, line: int | None = None) -> Any:
-    if not _json_depth_ok(text):
+    if not json_depth_ok(text):
         raise InputFileError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", Location(name, line))
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        return json.loads(text, object_pairs_hook=no_duplicate_keys)
     except json.JSONDecodeError as exc:
         at = line if line is not None else exc.lineno
         raise InputFileError(f"invalid JSON: {exc.msg} (column {exc.colno})", Location(name, at)) from None
@@ -489,7 +491,7 @@ def _read_json(stream: IO[str], name: str, vocabulary: Vocabulary,
         yield _case_or_error(_parse_json(source.text, name), name, 1, None, vocabulary, reading)
         return
     source.pos += 1
-    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
+    decoder = json.JSONDecoder(object_pairs_hook=no_duplicate_keys)
     n = 0
     char = source.next_char()
     while char != "]":
@@ -531,7 +533,7 @@ def _json_item(source: _JsonText, decoder: json.JSONDecoder, name: str) -> tuple
         if end < len(source.text) or not source.more():
             break
     line = source.line_at(source.pos)
-    if not _json_depth_ok(source.text[source.pos:end]):
+    if not json_depth_ok(source.text[source.pos:end]):
         raise InputFileError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", Location(name, line))
     source.pos = end
     return value, line

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-# The case-file reader's JSON rules: no repeated keys, bounded nesting.
 from ..audit import why_not_targets
-from ..casefiles import MAX_JSON_DEPTH, _json_depth_ok, _no_duplicate_keys
+# The case-file reader's JSON rules: no repeated keys, bounded nesting.
+from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import not_allowed
@@ -52,8 +52,6 @@ def routes() -> list[Route]:
     ]
 
 
-
-
 async def read_json(request: Request) -> Any:
     """The request body as JSON, or :class:`BadRequest` (415 or 400) saying what is wrong."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -65,10 +63,10 @@ async def read_json(request: Request) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadRequest(400, f"the body is not UTF-8 (byte {exc.start} cannot be decoded)") from None
-    if not _json_depth_ok(text):
+    if not json_depth_ok(text):
         raise BadRequest(400, f"the body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+        return json.loads(text, object_pairs_hook=no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise BadRequest(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
                               f"column {exc.colno}") from None

@@ -75,11 +75,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
 class _Worker:
     """A worker process as the parent sees it."""
 
+    #: Its number, from 1 (a replacement takes the number of the worker it replaces).
+    number: int
     process: Any
     #: The parent's end of the worker's channel (non-blocking).
     channel: socket.socket
     started: float = field(default_factory=time.monotonic)
     ready: bool = False
+    #: False once the worker's end has closed (it is exiting): its channel is no longer watched.
+    heard: bool = True
     #: Connections handed to it and not yet closed.
     connections: int = 0
 
@@ -111,11 +115,11 @@ class WorkerGroup:
         previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}
         previous_fd = signal.set_wakeup_fd(wake_writer.fileno())
         try:
-            self._workers = [self._start() for _ in range(self._count)]
+            self._workers = [self._start(number) for number in range(1, self._count + 1)]
             serving = False
             while True:
                 by_sentinel = {worker.process.sentinel: worker for worker in self._workers}
-                by_channel = {worker.channel: worker for worker in self._workers}
+                by_channel = {worker.channel: worker for worker in self._workers if worker.heard}
                 waiting: list[Any] = [wake_reader, *by_sentinel, *by_channel]
                 # Accept once every worker has started (so the first connections are spread too),
                 # then whenever one is ready.
@@ -145,24 +149,23 @@ class WorkerGroup:
         """Stop listening (workers keep the connections they have)."""
         self.listener.close()
 
-    def _start(self) -> _Worker:
+    def _start(self, number: int) -> _Worker:
         """A new worker process with a channel of its own."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
-        index = len(self._workers) + 1
         process = _SPAWN.Process(target=_serve, args=(self._app, theirs, self._options),
-                                 name=f"triage-serve-{index}", daemon=False)
+                                 name=f"triage-serve-{number}", daemon=False)
         process.start()
         theirs.close()  # the worker holds its own copy now
-        return _Worker(process, ours)
+        return _Worker(number, process, ours)
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.join()
         worker.channel.close()
         if time.monotonic() - worker.started < STARTUP_SECONDS:
-            raise WorkerFailed(f"server process {worker.process.name.rsplit('-', 1)[1]} exited during "
-                               f"start-up (exit code {worker.process.exitcode})")
-        self._workers[self._workers.index(worker)] = self._start()
+            raise WorkerFailed(f"server process {worker.number} exited during start-up "
+                               f"(exit code {worker.process.exitcode})")
+        self._workers[self._workers.index(worker)] = self._start(worker.number)
 
     def _hear(self, worker: _Worker) -> None:
         """Read what ``worker`` has said: that it is ready, or that connections closed."""
@@ -174,7 +177,7 @@ class WorkerGroup:
             except OSError:
                 message = b""
             if not message:  # the worker is going; its sentinel says when it has gone
-                worker.ready = False
+                worker.ready = worker.heard = False
                 return
             if message == READY:
                 worker.ready = True

@@ -25,6 +25,7 @@ import multiprocessing.connection
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,7 +229,6 @@ class _HandedServer(uvicorn.Server):
         super().__init__(config)
         self._channel = channel
         self._handing: set[asyncio.Task[Any]] = set()
-        self._protocol_class: type = type(None)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])  # the application's start-up, and no listener
@@ -243,18 +243,22 @@ class _HandedServer(uvicorn.Server):
                 super().connection_lost(exc)
                 report_closed()
 
-        self._protocol_class = ReportingProtocol
+        def protocol() -> asyncio.Protocol:  # as uvicorn makes one for a connection it accepts
+            made: asyncio.Protocol = ReportingProtocol(config=self.config, server_state=self.server_state,
+                                                       app_state=self.lifespan.state)
+            return made
+
         loop = asyncio.get_running_loop()
         self._channel.setblocking(False)
-        loop.add_reader(self._channel.fileno(), self._take, loop)
+        loop.add_reader(self._channel.fileno(), self._take, loop, protocol)
         self._channel.send(READY)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         asyncio.get_running_loop().remove_reader(self._channel.fileno())
         await super().shutdown(sockets=sockets)
 
-    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Serve every connection waiting on the channel."""
+    def _take(self, loop: asyncio.AbstractEventLoop, protocol: Callable[[], asyncio.Protocol]) -> None:
+        """Serve every connection waiting on the channel, each with a ``protocol()``."""
         while True:
             try:
                 message, fds, _, _ = socket.recv_fds(self._channel, 1, 1)
@@ -265,15 +269,9 @@ class _HandedServer(uvicorn.Server):
                 self.should_exit = True
                 return
             for fd in fds:
-                task = loop.create_task(loop.connect_accepted_socket(self._protocol, socket.socket(fileno=fd)))
+                task = loop.create_task(loop.connect_accepted_socket(protocol, socket.socket(fileno=fd)))
                 self._handing.add(task)
                 task.add_done_callback(self._handed)
-
-    def _protocol(self) -> asyncio.Protocol:
-        """The HTTP protocol uvicorn would make for a connection."""
-        protocol: asyncio.Protocol = self._protocol_class(
-            config=self.config, server_state=self.server_state, app_state=self.lifespan.state)
-        return protocol
 
     def _handed(self, task: asyncio.Task[Any]) -> None:
         self._handing.discard(task)

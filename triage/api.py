@@ -31,7 +31,7 @@ from .case import Case, parse_case
 from .errors import CaseError, Location
 from .kb import KnowledgeBase, KnowledgeRule, Question, load_knowledge_base
 from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
-from .results import ErrorRecord
+from .results import ErrorRecord, Outcome
 from .session import TriageSession
 from .vocabulary import with_allowed
 
@@ -75,8 +75,23 @@ class TriageKB:
 
         Invalid input raises :class:`~triage.errors.CaseError`: ``exc.location.field``
         names the field, ``exc.value`` the bad value, ``exc.allowed`` what is allowed.
+        A case whose valid fields refer urgently (or whose only problem is a screen
+        left out) is returned instead, its result carrying the problems in
+        ``errors`` (policy v3, principle 9: an emergency is never lost to a typo).
         """
-        return self.session.triage(self.parse(case, default_id)).to_dict()
+        outcome = self.outcome(case, default_id)
+        if isinstance(outcome, ErrorRecord):
+            raise outcome.error
+        return outcome.to_dict()
+
+    def outcome(self, case: object, default_id: str = "case#1") -> Outcome:
+        """The outcome of one case: its result (with ``errors`` if it was triaged on the
+        fields that parsed), or its :class:`~triage.results.ErrorRecord`."""
+        try:
+            parsed = self.parse(case, default_id)
+        except CaseError as exc:
+            return self.session.triage_invalid(ErrorRecord(exc.location.case or default_id, exc))
+        return self.session.triage(parsed)
 
     def triage_many(self, cases: Iterable[object], first: int = 1) -> Iterator[dict[str, Any]]:
         """Triage ``cases`` lazily, in input order; an invalid case yields its error record.
@@ -84,13 +99,7 @@ class TriageKB:
         Cases without an id are called ``case#n``, n counting from ``first``.
         """
         for n, raw in enumerate(cases, start=first):
-            default_id = f"case#{n}"
-            try:
-                case = self.parse(raw, default_id)
-            except CaseError as exc:
-                yield ErrorRecord(exc.location.case or default_id, exc).to_dict()
-                continue
-            yield self.session.triage(case).to_dict()
+            yield self.outcome(raw, f"case#{n}").to_dict()
 
     def audit(self, case: object, why_not: str | None = None, default_id: str = "case#1") -> dict[str, Any]:
         """Explain one case: the rules that fired (facts, sources), HOW, and WHY NOT if asked."""

@@ -16,7 +16,11 @@ from .vocabulary import Vocabulary
 
 @dataclass
 class BatchCounts:
-    """How many cases were triaged and how many were invalid."""
+    """How many cases were triaged and how many were invalid.
+
+    A case triaged despite a bad field (policy v3, principle 9) counts in
+    both: it has a result, and its input still needs mending.
+    """
 
     triaged: int = 0
     invalid: int = 0
@@ -24,8 +28,10 @@ class BatchCounts:
     def add(self, outcome: Outcome) -> None:
         if isinstance(outcome, ErrorRecord):
             self.invalid += 1
-        else:
-            self.triaged += 1
+            return
+        self.triaged += 1
+        if outcome.errors:
+            self.invalid += 1
 
 
 @dataclass

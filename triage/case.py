@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CaseError, Location
-from .vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, did_you_mean, with_allowed
+from .vocabulary import (
+    NOT_SCREENED_WORDS,
+    SCREENING_FIELDS,
+    CaseField,
+    FieldKind,
+    Vocabulary,
+    did_you_mean,
+    with_allowed,
+)
 from .yamlio import line_of
 
 
@@ -22,7 +30,8 @@ class Case:
     """One person's answers. List fields are sets: their order never matters.
 
     ``answers`` holds every field of the vocabulary (a frozenset for a list,
-    ``None`` for an unknown scalar), in vocabulary order.
+    ``None`` for an unknown scalar or a screen that was not answered), in
+    vocabulary order.
     """
 
     id: str
@@ -42,15 +51,18 @@ def case_dict(case_id: str, answers: Mapping[str, Any], vocabulary: Vocabulary) 
     """Answers (lists as sets) in the contract's shape, fields and list items in vocabulary order.
 
     Only the fields in ``answers`` are written: an empty optional list is left
-    out, an empty required list (``red_flags: []``, screened) is kept.
+    out, an empty screen (``red_flags: []``, screened, none found) is kept, and
+    a screen not answered is written ``unknown``.
     """
     out: dict[str, Any] = {"id": case_id}
     for name, spec in vocabulary.fields.items():
         if name not in answers or name == "id":
             continue
         value = answers[name]
-        if spec.is_list:
-            if value or (spec.required and name in SCREENING_FIELDS):
+        if spec.is_screen and value is None:
+            out[name] = NOT_SCREENED_WORDS[0]
+        elif spec.is_list:
+            if value or spec.is_screen:
                 out[name] = [v for v in spec.values if v in value]
         elif value is not None:
             out[name] = value
@@ -58,8 +70,9 @@ def case_dict(case_id: str, answers: Mapping[str, Any], vocabulary: Vocabulary) 
 
 
 def blank_answers(vocabulary: Vocabulary) -> dict[str, Any]:
-    """Every field unanswered: empty sets for lists, ``None`` for the rest."""
-    return {name: frozenset() if spec.is_list else None
+    """Every field unanswered: empty sets for lists, ``None`` for the rest (screens included:
+    a screen nobody answered is not screened)."""
+    return {name: frozenset() if spec.is_list and not spec.is_screen else None
             for name, spec in vocabulary.fields.items() if name != "id"}
 
 
@@ -138,6 +151,8 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
         if name == "id":
             continue
         present = name in raw and raw[name] is not None and not (from_text and raw[name] == "")
+        if spec.is_screen and present and _says_not_screened(raw[name]):
+            continue  # asked, and the person was not sure: not screened (stays None)
         if not present:
             if spec.required:
                 missing.append(name)
@@ -146,20 +161,39 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
             values[name] = _parse_value(spec, raw[name], from_text, fail, spelled)
         except CaseError as exc:
             errors.extend(exc.all)
+            if spec.is_list and (exc.kept or not spec.is_screen):
+                # The values that did parse still count (a red flag beside a typo
+                # still refers); a screen with nothing usable stays not screened.
+                values[name] = exc.kept
     # A red flag or condition already refers whatever else is said (the safety
     # floor guarantees it), so the answers an emergency stop never asked may be left out.
-    referred_by_screen = any(values[f] for f in SCREENING_FIELDS if f not in missing)
+    referred_by_screen = any(values[f] for f in SCREENING_FIELDS if f in values)
+    unscreened: list[CaseError] = []
     for name in missing:
         if referred_by_screen:
             continue
         spec = fields[name]
-        found = "warning signs" if name == "red_flags" else name.replace("_", " ")
-        how = (f"list the {found} found, or [] if they were asked about and none was found"
-               if name in SCREENING_FIELDS else "give at least one value")
-        errors.append(fail(name, f"missing required field {name!r}: {how}", None, spec))
-    if errors:
-        raise _together(errors)
+        if spec.is_screen:
+            found = "warning signs" if name == "red_flags" else name.replace("_", " ")
+            how = (f"list the {found} found, [] if they were asked about and none was found, "
+                   f"or {NOT_SCREENED_WORDS[0]} if the person was not sure")
+            unscreened.append(fail(name, f"missing required field {name!r}: {how}", None, spec))
+        else:
+            errors.append(fail(name, f"missing required field {name!r}: give at least one value", None, spec))
+    if errors or unscreened:
+        error = _together(errors + unscreened)
+        # What parsed is still triaged (policy v3, principle 9): the caller gives it a
+        # result when it refers urgently, or when all that is wrong is a missing screen
+        # (read as not screened, which refers by itself; principle 7).
+        error.partial = Case(case_id, values, vocabulary)
+        error.blocking = bool(errors)
+        raise error
     return Case(case_id, values, vocabulary)
+
+
+def _says_not_screened(value: Any) -> bool:
+    """True when a screen's answer is one of the words for "not sure" (``unknown``...)."""
+    return isinstance(value, str) and normal_spelling(value.replace("'", "")) in NOT_SCREENED_WORDS
 
 
 def _together(errors: list[CaseError]) -> CaseError:
@@ -248,7 +282,9 @@ def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any, spelled
             text = usual
         result.append(text)
     if wrong:
-        raise _together(wrong)
+        error = _together(wrong)
+        error.kept = frozenset(result)
+        raise error
     if spec.non_empty and not result:
         raise fail(spec.name, f"{spec.name!r} needs at least one value", value, spec)
     return frozenset(result)

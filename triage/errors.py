@@ -10,6 +10,7 @@ caller to show; a warning about the library's own set-up is a Python warning
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ class CaseError(TriageError):
         self.allowed = allowed
         self.suggestion = suggestion
         self.more = more
+        #: For a list field: the values that did parse beside the bad ones.
+        self.kept: frozenset[str] = frozenset()
+        #: The case built from every field that parsed (bad fields left unanswered),
+        #: which is still triaged (policy v3, principle 9); set by the case parser.
+        self.partial: Any = None
+        #: False when the only problems are screens left out, which are read as not
+        #: screened: the case is then triaged (see_doctor at least) with its errors.
+        self.blocking: bool = True
 
     @property
     def all(self) -> tuple[CaseError, ...]:

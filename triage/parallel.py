@@ -37,7 +37,7 @@ from .casefiles import CaseRecord
 from .errors import ExpertaVersionWarning, WorkerError
 from .interrupts import blocked, shielded, worker_signals
 from .kb import KnowledgeBase
-from .results import ErrorRecord, Outcome, TriageResult
+from .results import Outcome
 from .session import TriageSession
 
 #: Cases sent to a worker at a time: large enough that messaging is cheap per
@@ -95,7 +95,7 @@ def triage_parallel(records: Iterable[CaseRecord], session: TriageSession,
 
 def _triage_here(records: Iterable[CaseRecord], session: TriageSession) -> Iterator[Outcome]:
     for record in records:
-        yield record if isinstance(record, ErrorRecord) else session.triage(record)
+        yield session.outcome(record)
 
 
 class _Chunk:
@@ -103,9 +103,9 @@ class _Chunk:
 
     def __init__(self, records: list[CaseRecord]) -> None:
         self.records = records
-        self.cases = [record for record in records if isinstance(record, Case)]
-        #: The triage results of ``cases``, once a worker has sent them.
-        self.results: list[TriageResult] | None = None
+        self.cases = [record for record in records if _needs_engine(record)]
+        #: The outcomes of ``cases``, once a worker has sent them.
+        self.results: list[Outcome] | None = None
         #: Workers that died while they had the chunk.
         self.deaths = 0
         #: Set when the chunk killed its worker again on its retry.
@@ -290,11 +290,16 @@ def _chunks(records: Iterable[CaseRecord], size: int) -> Iterator[list[CaseRecor
         yield chunk
 
 
-def _merge(chunk: _Chunk, results: list[TriageResult]) -> Iterator[Outcome]:
-    """The chunk's outcomes in order: error records in place, results for the cases."""
+def _needs_engine(record: CaseRecord) -> bool:
+    """True for a case, and for an invalid case whose parsed part is still triaged."""
+    return isinstance(record, Case) or record.needs_engine
+
+
+def _merge(chunk: _Chunk, results: list[Outcome]) -> Iterator[Outcome]:
+    """The chunk's outcomes in order: error records in place, the workers' outcomes for the rest."""
     found = iter(results)
     for record in chunk.records:
-        yield record if isinstance(record, ErrorRecord) else next(found)
+        yield next(found) if _needs_engine(record) else record
 
 
 def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase) -> None:
@@ -321,8 +326,8 @@ def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase) 
             connection.send((False, RuntimeError(repr(reply[1]))))
 
 
-def _triage_chunk(cases: list[Case]) -> list[TriageResult]:
-    """Triage a chunk of valid cases in a worker process."""
+def _triage_chunk(records: list[CaseRecord]) -> list[Outcome]:
+    """Triage a chunk of cases (and invalid cases' parsed parts) in a worker process."""
     if _worker_session is None:
         raise RuntimeError("the worker was started without its engine")
-    return [_worker_session.triage(case) for case in cases]
+    return [_worker_session.outcome(record) for record in records]

@@ -88,6 +88,9 @@ class TriageResult:
     advice: tuple[str, ...]
     fired_rules: tuple[Firing, ...]
     kb_version: str
+    #: The case's bad fields when it was triaged on what parsed (policy v3,
+    #: principle 9: an urgent finding is never lost to a typo elsewhere).
+    errors: tuple[CaseError, ...] = ()
 
     @property
     def top_muscle(self) -> str | None:
@@ -113,6 +116,7 @@ class TriageResult:
             "advice": list(self.advice),
             "fired_rules": [f.to_dict() for f in self.fired_rules],
             "kb_version": self.kb_version,
+            **({"errors": [_error_dict(e) for e in self.errors]} if self.errors else {}),
         }
 
 
@@ -122,6 +126,11 @@ class ErrorRecord:
 
     id: str
     error: CaseError
+
+    @property
+    def needs_engine(self) -> bool:
+        """True when what parsed of the case is still to be triaged (principle 9)."""
+        return self.error.partial is not None
 
     def to_dict(self) -> dict[str, Any]:
         """``error`` is the first problem (the contract's shape); ``errors`` lists every

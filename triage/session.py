@@ -7,6 +7,7 @@ choosing the most urgent referral).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from math import prod
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from .engine.facts import Recommendation as RecommendationFact
 from .engine.facts import Referral as ReferralFact
 from .engine.facts import SelfCare, Sign
 from .kb import KnowledgeBase, load_knowledge_base
-from .results import LikelyMuscle, Recommendation, Referral, ReferralReason, TriageResult
+from .results import ErrorRecord, LikelyMuscle, Outcome, Recommendation, Referral, ReferralReason, TriageResult
 from .vocabulary import Disposition
 
 #: Reported if the knowledge base reaches no conclusion at all: refer, never self-care.
@@ -29,6 +30,31 @@ class TriageSession:
     def __init__(self, kb: KnowledgeBase | None = None, rules_dir: Path | str | None = None) -> None:
         self.kb = kb if kb is not None else load_knowledge_base(rules_dir)
         self.engine = build_engine(self.kb)
+
+    def outcome(self, record: Case | ErrorRecord) -> Outcome:
+        """The outcome of one record of a batch: a case's result, or for an invalid
+        case its result with errors or its error record (see :meth:`triage_invalid`)."""
+        if isinstance(record, Case):
+            return self.triage(record)
+        return self.triage_invalid(record)
+
+    def triage_invalid(self, record: ErrorRecord) -> Outcome:
+        """An invalid case triaged on what parsed, when that is safe to report.
+
+        Policy v3, principle 9: an emergency or urgent finding is never lost to
+        a typo in another field, so such a case gets its result *and* its
+        errors. So does a case whose only problem is a screen left out: it is
+        read as not screened, which refers by itself (principle 7). Any other
+        invalid case stays an error record: a lower disposition drawn from a
+        case with a field missing could be wrong in the unsafe direction.
+        """
+        partial = record.error.partial
+        if partial is None:
+            return record
+        result = self.triage(partial)
+        if record.error.blocking and result.disposition.urgency < Disposition.URGENT.urgency:
+            return record
+        return replace(result, errors=record.error.all)
 
     def triage(self, case: Case) -> TriageResult:
         """Run ``case`` through the engine and return its result."""

@@ -47,10 +47,19 @@ REQUIRED_FIELDS: dict[str, FieldKind] = {
     "red_flags": FieldKind.MULTI,
     "conditions": FieldKind.MULTI,
 }
-STRUCTURAL_FIELDS: dict[str, FieldKind] = {"id": FieldKind.TEXT, **REQUIRED_FIELDS}
 #: The screening fields: a case that reports any of these values is referred
-#: whatever else it says (the knowledge base's safety floor checks this).
-SCREENING_FIELDS: tuple[str, ...] = ("red_flags", "conditions")
+#: whatever else it says (the knowledge base's safety floor checks this). A
+#: screen that was not answered (missing, ``null``, "not sure") is *not
+#: screened*, which is never "none found" (policy v3, principle 7): the case
+#: holds ``None`` for it, and the knowledge base must refer such a case.
+#: ``other_symptoms`` (v3) is not required in a case file, so version 1 and 2
+#: files stay readable: they are read as not screened for it.
+SCREENING_FIELDS: tuple[str, ...] = ("red_flags", "other_symptoms", "conditions")
+STRUCTURAL_FIELDS: dict[str, FieldKind] = {
+    "id": FieldKind.TEXT, **REQUIRED_FIELDS, "other_symptoms": FieldKind.MULTI}
+#: How a case file says a screen was asked but the person was not sure (or it was
+#: not asked): the whole field written as one of these words, or ``null``.
+NOT_SCREENED_WORDS: tuple[str, ...] = ("unknown", "not_sure", "dont_know")
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,11 @@ class CaseField:
     @property
     def is_list(self) -> bool:
         return self.kind is FieldKind.MULTI
+
+    @property
+    def is_screen(self) -> bool:
+        """True for a screening list, whose unanswered state is "not screened", not "none"."""
+        return self.name in SCREENING_FIELDS
 
     def allowed(self) -> str:
         """Say in words what this field accepts (for error messages)."""

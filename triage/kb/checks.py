@@ -28,7 +28,15 @@ from .model import KnowledgeRule
 EMERGENCY_FLOOR: dict[str, tuple[str, ...]] = {
     "red_flags": ("saddle_numbness", "bladder_or_bowel_change", "sexual_dysfunction",
                   "leg_weakness", "major_trauma"),
+    # Policy v3: pain that may not come from the back (aorta, heart, sepsis,
+    # meningitis, pregnancy).
+    "other_symptoms": ("tearing_pain_to_belly_or_chest", "chest_pain_or_breathless",
+                       "fainted_or_collapsed", "confused_or_very_unwell",
+                       "headache_stiff_neck_or_rash", "pregnant_bleeding_or_contractions"),
 }
+#: The answers self-care depends on (policy v3, principle 8): each, unknown,
+#: must refer on its own, as must each screen left unanswered (principle 7).
+SELF_CARE_NEEDS: tuple[str, ...] = ("age", "severity", "duration_days")
 
 
 def check_safety(ident: str, conditions: list[Condition], conclusion: Conclusion, where: Location,
@@ -86,6 +94,14 @@ def check_safety_floor(rules: list[KnowledgeRule], vocabulary: Vocabulary, probl
             elif value in EMERGENCY_FLOOR.get(name, ()) and Disposition.EMERGENCY not in urgencies:
                 problems.append(Problem(where, f"safety floor: {name} {value!r} must be referred as an "
                                         "emergency; add an emergency rule for it (rules/red-flags.yaml)"))
+    for name in (*SCREENING_FIELDS, *SELF_CARE_NEEDS):
+        if name not in vocabulary.fields:
+            continue  # a missing structural field is the vocabulary parser's error
+        answers = _known_but(vocabulary, name)
+        if not any(_tests_unknown(r, name) and _holds_alone(r, answers) for r in referrals):
+            problems.append(Problem(vocabulary.location(name), f"safety floor: no referral rule fires when "
+                                    f"{name} is not answered; add a rule with `{name}: {{unknown: true}}` "
+                                    "that refers (silence is not no; see rules/unanswered.yaml)"))
     for name, values in EMERGENCY_FLOOR.items():
         spec = vocabulary.fields.get(name)
         for value in values:
@@ -99,6 +115,21 @@ def _lone_finding(vocabulary: Vocabulary, name: str, value: str) -> dict[str, An
     answers = blank_answers(vocabulary)
     answers[name] = frozenset({value})
     return answers
+
+
+def _known_but(vocabulary: Vocabulary, name: str) -> dict[str, Any]:
+    """A case where every screen says "none found" and only ``name`` is unanswered."""
+    answers = blank_answers(vocabulary)
+    for screen in SCREENING_FIELDS:
+        if screen in answers:
+            answers[screen] = frozenset()
+    answers[name] = None
+    return answers
+
+
+def _tests_unknown(rule: KnowledgeRule, name: str) -> bool:
+    """Whether ``rule`` asks that ``name`` be unanswered."""
+    return any(c.subject == name and c.operator == "unknown" and c.operand for c in rule.conditions)
 
 
 def _tests_value(rule: KnowledgeRule, name: str, value: str) -> bool:

@@ -30,7 +30,8 @@ LIST_OPERATORS = ("has_any", "has_all", "has_none", "is_any", "is_none_of")
 
 #: The operators each kind of subject accepts.
 OPERATORS: dict[str, tuple[str, ...]] = {
-    FieldKind.MULTI.value: SET_OPERATORS,
+    # `unknown` on a list: a screen not answered (None), never an empty list.
+    FieldKind.MULTI.value: (*SET_OPERATORS, "unknown"),
     FieldKind.CHOICE.value: ("is", "is_any", "is_none_of", "unknown"),
     FieldKind.BOOLEAN.value: ("is", "unknown"),
     FieldKind.INTEGER.value: ("at_least", "above", "below", "at_most", "unknown"),
@@ -113,7 +114,7 @@ class Condition:
         """The part of ``value`` this test looked at (for the audit trail)."""
         if self.operator in SET_OPERATORS:
             wanted = set(self.values())
-            return sorted(v for v in value if v in wanted)
+            return sorted(v for v in value or () if v in wanted)
         if self.operator == "empty":
             return sorted(value)
         return value
@@ -147,20 +148,22 @@ def _empty(operand: Any, value: Any) -> bool:
     return (len(value) == 0) == bool(operand)
 
 
+# A screen not answered (None) reports no value: the set tests read it as empty,
+# and only `unknown: true` tells it from "none found".
 def _has(operand: Any, value: Any) -> bool:
-    return operand in value
+    return value is not None and operand in value
 
 
 def _has_any(operand: Any, value: Any) -> bool:
-    return any(v in value for v in operand)
+    return value is not None and any(v in value for v in operand)
 
 
 def _has_all(operand: Any, value: Any) -> bool:
-    return all(v in value for v in operand)
+    return value is not None and all(v in value for v in operand)
 
 
 def _has_none(operand: Any, value: Any) -> bool:
-    return not any(v in value for v in operand)
+    return value is None or not any(v in value for v in operand)
 
 
 def _is_none_of(operand: Any, value: Any) -> bool:

@@ -103,6 +103,12 @@ class Question:
     may_be_empty: bool
     location: Location
 
+    @property
+    def is_screen(self) -> bool:
+        """True for a screening question: it offers "None of these" and "I'm not sure"
+        besides its choices, and an empty answer is asked again (policy v3, principle 7)."""
+        return self.spec.is_screen
+
     def applies(self, value_of: Callable[[str], Any]) -> bool:
         """True when every ``when`` test, and one group of ``when_any``, hold for the answers so far.
 

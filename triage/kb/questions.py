@@ -123,7 +123,8 @@ class _QuestionReader:
             id=ident, field=name, answer=answer,
             text=self._text(item, "ask"), help=self._text(item, "help"),
             choices=self._choices(item, spec, answer),
-            when=when, when_any=when_any, spec=spec, again=again, required=spec.required,
+            when=when, when_any=when_any, spec=spec, again=again,
+            required=spec.required or spec.is_screen,
             may_be_empty=not (first and spec.non_empty),
             location=Location(self.file, item.line, field=name)))
 

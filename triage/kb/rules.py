@@ -28,7 +28,12 @@ from .sources import cited_sources
 #: A rule id: dotted lower-case words (``refer.emergency.saddle_numbness``).
 RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 #: Laid under every rule example, so that examples only say what matters.
-EXAMPLE_BASE: dict[str, Any] = {"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}
+EXAMPLE_BASE: dict[str, Any] = {
+    "pain_sites": ["lower_back"], "red_flags": [], "other_symptoms": [], "conditions": [],
+    # Known, unremarkable answers (policy v3, principle 8: self-care needs them);
+    # an example about an unknown one writes it as null.
+    "age": 40, "severity": 3, "duration_days": 7,
+}
 _KEYS = ("id", "description", "sources", "salience", "when", "then", "examples")
 
 

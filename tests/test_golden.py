@@ -18,7 +18,7 @@ from triage.session import TriageSession
 from helpers import parse
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-GOLDEN_FILES = ("cases.yaml", "policy-v2.yaml")
+GOLDEN_FILES = ("cases.yaml", "policy-v2.yaml", "policy-v3.yaml")
 GOLDEN: list[dict[str, Any]] = [
     golden for name in GOLDEN_FILES for golden in yaml.safe_load((GOLDEN_DIR / name).read_text())
 ]

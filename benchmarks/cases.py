@@ -17,7 +17,7 @@ from triage.kb import load_knowledge_base
 from triage.vocabulary import CaseField, FieldKind
 
 #: Chance that each value of a list field is present (rare for warning signs).
-_LIST_VALUE_CHANCE = {"red_flags": 0.015, "conditions": 0.015}
+_LIST_VALUE_CHANCE = {"red_flags": 0.015, "other_symptoms": 0.015, "conditions": 0.015}
 _DEFAULT_LIST_VALUE_CHANCE = 0.2
 #: Chance that an optional field is given at all.
 _PRESENT_CHANCE = 0.8
@@ -40,7 +40,8 @@ def write_jsonl(stream: IO[str], count: int, seed: int = 6) -> None:
 def _case(rng: random.Random, n: int, fields: dict[str, CaseField]) -> dict[str, Any]:
     case: dict[str, Any] = {"id": f"bench-{n}"}
     for name, spec in fields.items():
-        if name == "id" or not (spec.required or rng.random() < _PRESENT_CHANCE):
+        # The screens are always answered, as the questionnaire asks them first.
+        if name == "id" or not (spec.required or spec.is_screen or rng.random() < _PRESENT_CHANCE):
             continue
         if spec.is_list:
             chance = _LIST_VALUE_CHANCE.get(name, _DEFAULT_LIST_VALUE_CHANCE)

@@ -19,8 +19,11 @@ FIELDS = VOCABULARY.fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The smallest valid case: screened, nothing found, pain in the lower back.
-BASE_CASE: dict[str, Any] = {"pain_sites": ["lower_back"], "red_flags": [], "conditions": []}
+#: The smallest case that self-care can be given to: every screen answered with
+#: nothing found, pain in the lower back, and the answers self-care needs (policy
+#: v3, principle 8) known and unremarkable.
+BASE_CASE: dict[str, Any] = {"pain_sites": ["lower_back"], "red_flags": [], "other_symptoms": [],
+                             "conditions": [], "age": 40, "severity": 3, "duration_days": 7}
 
 
 def parse(raw: object, case_id: str, **options: Any) -> Case:

@@ -35,7 +35,8 @@ def test_plain_import_in_a_fresh_interpreter() -> None:
         "from triage.case import parse_case\n"
         "session = TriageSession()\n"
         "case = parse_case({'pain_sites': ['buttock', 'back_of_thigh'], 'triggers': ['tennis_serve'],"
-        " 'red_flags': [], 'conditions': []}, 'x', session.kb.vocabulary)\n"
+        " 'red_flags': [], 'other_symptoms': [], 'conditions': [], 'age': 40, 'severity': 3,"
+        " 'duration_days': 7}, 'x', session.kb.vocabulary)\n"
         "print(session.triage(case).disposition.value)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -127,7 +127,7 @@ def test_every_rule_is_an_experta_rule_and_fires_through_the_agenda(
     assert isinstance(engine.strategy, DepthStrategy)
     rules = engine.get_rules()
     assert len(rules) == len(session.kb.rules) and all(isinstance(r, Rule) for r in rules)
-    result = session.triage(make_case(triggers=["tennis_serve"], worse_when=["sitting"]))
+    result = session.triage(make_case(pain_sites=["buttock"], triggers=["tennis_serve"], worse_when=["sitting"]))
     assert [f.rule for f in result.fired_rules][:3] == [
         "derive.back_pain.back_site", "muscle.piriformis.tennis_serve", "muscle.piriformis.worse_sitting"]
 
@@ -137,7 +137,7 @@ def test_experta_fire_log_still_written_when_watched(session: TriageSession,
     watchers.watch("RULES", level=logging.INFO)
     try:
         with caplog.at_level(logging.INFO, logger=watchers.RULES.name):
-            result = session.triage(make_case(triggers=["tennis_serve"]))
+            result = session.triage(make_case(pain_sites=["buttock"], triggers=["tennis_serve"]))
     finally:
         watchers.unwatch("RULES")
     fired = [r.getMessage() for r in caplog.records if r.getMessage().startswith("FIRE")]

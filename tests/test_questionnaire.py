@@ -12,9 +12,9 @@ from triage.vocabulary import Disposition
 
 #: Answers by question id for a person with a tight piriformis (tennis serve).
 SELF_CARE = {
-    "emergency_signs": "", "warning_signs": "", "conditions": "",
+    "emergency_signs": "none", "other_symptoms": "none", "warning_signs": "none", "conditions": "none",
     "pain_sites": "buttock, back_of_thigh", "pain_below_knee": "", "age": "40", "first_episode": "no",
-    "age_again": "",
+    "age_again": "", "severity_again": "", "duration_again": "",
     "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
     "pain_feels": "ache", "triggers": "tennis", "worse_when": "sitting",
     "lower_back_curve": "normal", "can_touch_toes": "yes",
@@ -39,7 +39,12 @@ def answer_all(questionnaire: Questionnaire, answers: dict[str, str]) -> list[st
     ("pain_sites", "buttock, knee", {"buttock", "knee"}),
     ("pain_sites", "back of thigh", {"back_of_thigh"}),
     ("pain_sites", "lower", {"lower_back"}),
-    ("conditions", "", set()),
+    ("conditions", "none", set()),
+    ("conditions", "None of these", set()),
+    ("conditions", "13", set()),                       # "None of these", numbered after the choices
+    ("conditions", "not sure", None),                  # not screened (policy v3, principle 7)
+    ("conditions", "14", None),
+    ("other_symptoms", "I'm not sure", None),
     ("emergency_signs", "none", set()),
     ("course", "2", "unchanged"),
     ("course", "WORS", "worsening"),
@@ -62,6 +67,8 @@ def test_answers_by_number_name_or_prefix(kb: KnowledgeBase, ident: str, typed: 
 
 @pytest.mark.parametrize(("ident", "typed", "says"), [
     ("pain_sites", "", "at least one"),
+    ("conditions", "", "needs an answer: choose what applies, or 'None of these'"),
+    ("warning_signs", "fever, none", "each go alone"),
     ("pain_sites", "b", "could be any of: 1\\) The lower back \\[lower_back\\]; 2\\) .* "
                         "\\[upper_back\\]; 3\\) A buttock \\[buttock\\]; 7\\) The back of the thigh"),
     ("pain_sites", "back", "'back' could be any of: 1\\) The lower back \\[lower_back\\]; "
@@ -105,11 +112,12 @@ def test_a_full_self_care_path_matches_the_engine_on_the_saved_case(session: Tri
 
 
 def test_side_is_skipped_when_no_rule_could_use_it(session: TriageSession) -> None:
-    # A fever already refers today; one side or both cannot make it more urgent
-    # without nerve symptoms (not yet known, so asked later), and no side-sign
-    # applies to buttock and thigh pain: the side cannot change the result.
+    # A fever already refers today. With hip pain alone, no rule the side feeds can
+    # apply (buttock numbness, pain in both legs, the one-sided lower back sign), so
+    # the side cannot change the result. (With buttock pain it could: v3 sends
+    # numbness in both buttocks to emergency care, so the side is asked then.)
     questionnaire = Questionnaire(session)
-    asked = answer_all(questionnaire, {**SELF_CARE, "warning_signs": "fever"})
+    asked = answer_all(questionnaire, {**SELF_CARE, "warning_signs": "fever", "pain_sites": "hip"})
     assert "pain_side" not in asked
     reasons = {s.question.id: s.reason for s in questionnaire.skipped}
     assert reasons["pain_side"] == CANNOT_MATTER
@@ -155,8 +163,8 @@ def test_back_returns_to_the_previous_question_and_forgets_its_answer(session: T
     questionnaire = Questionnaire(session)
     nothing_before = questionnaire.respond(":back")
     assert not nothing_before.accepted and nothing_before.outcome is Outcome.NOTHING_TO_GO_BACK_TO
-    assert questionnaire.respond("").outcome is Outcome.ANSWERED
-    assert questionnaire.current is not None and questionnaire.current.id == "warning_signs"
+    assert questionnaire.respond("none").outcome is Outcome.ANSWERED
+    assert questionnaire.current is not None and questionnaire.current.id == "other_symptoms"
     back = questionnaire.respond(":back")
     assert back.accepted and back.outcome is Outcome.WENT_BACK
     assert questionnaire.current.id == "emergency_signs"
@@ -174,11 +182,14 @@ def test_why_names_the_rules_that_use_the_answer(session: TriageSession) -> None
     assert questionnaire.current.id == "pain_feels"  # asked again
     assert reply.why.question is questionnaire.current and reply.why.help == questionnaire.current.help
     rules = {rule.id: rule for rule in reply.why.rules}
-    assert "muscle.quadratus_lumborum.locked_with_spasm" in rules
+    # v3 principle 10: the locked-back sign needs lower back or flank pain, ruled out by
+    # the buttock and thigh pain already given, so it is not among the reasons.
+    assert "muscle.quadratus_lumborum.locked_with_spasm" not in rules
+    assert "refer.see_doctor.buttock_numbness_one_side" in rules  # the side given is left
     assert "A tight feeling at the back of the thigh points to the hamstrings." in [
         rule.description for rule in reply.why.rules]
-    assert "pain_feels must include all of [locked_up, spasm]" in [
-        c.describe() for c in rules["muscle.quadratus_lumborum.locked_with_spasm"].conditions]
+    assert "pain_feels must include any of [numbness, tingling]" in [
+        c.describe() for c in rules["refer.see_doctor.buttock_numbness_one_side"].conditions]
 
 
 def test_why_follows_derived_facts_and_leaves_out_ruled_out_rules(session: TriageSession) -> None:

@@ -30,7 +30,7 @@ from .audit import CaseAudit, audit_case
 from .case import Case, parse_case
 from .errors import CaseError, Location
 from .kb import KnowledgeBase, KnowledgeRule, Question, load_knowledge_base
-from .questionnaire import InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
+from .questionnaire import NONE_OF_THESE, NOT_SURE, InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
 from .results import ErrorRecord, Outcome
 from .session import TriageSession
 from .vocabulary import with_allowed
@@ -204,7 +204,9 @@ def question_data(question: Question, state: Questionnaire | None = None) -> dic
         "choices": [{"value": c.value, "label": c.label} for c in question.choices],
         "required": question.required,
         "may_be_empty": question.may_be_empty,
-        "unknown_allowed": question.answer != "many" and not question.required,
+        "unknown_allowed": question.is_screen or (question.answer != "many" and not question.required),
+        # A screen's own answers (policy v3, principle 7): [] is "None of these", null "not sure".
+        "screen": question.is_screen,
     }
     if question.answer == "number":
         data["minimum"] = question.spec.minimum
@@ -242,7 +244,13 @@ def answer_text(question: Question, value: Any, case_id: str = QUESTIONNAIRE_ID)
     only make sense on a terminal); raises :class:`CaseError` otherwise.
     """
     values = [c.value for c in question.choices]
-    if question.answer == "many":
+    if question.is_screen:
+        # [] is "None of these"; null is "not sure" (not screened, which refers).
+        allowed = "a list of: " + ", ".join(map(str, values)) + "; [] for none of these, or null for not sure"
+        ok = value is None or (isinstance(value, list) and all(
+            isinstance(v, str) and v in values for v in value))
+        text = (NOT_SURE.value if value is None else ",".join(value) or NONE_OF_THESE.value) if ok else ""
+    elif question.answer == "many":
         allowed = "a list of: " + ", ".join(map(str, values))
         ok = value is None or (isinstance(value, list) and all(
             isinstance(v, str) and v in values for v in value))

@@ -151,8 +151,8 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
         if name == "id":
             continue
         present = name in raw and raw[name] is not None and not (from_text and raw[name] == "")
-        if spec.is_screen and present and _says_not_screened(raw[name]):
-            continue  # asked, and the person was not sure: not screened (stays None)
+        if spec.is_screen and name in raw and (raw[name] is None or _says_not_screened(raw[name])):
+            continue  # null or "not sure": not screened (stays None), which refers by itself
         if not present:
             if spec.required:
                 missing.append(name)

@@ -114,10 +114,18 @@ class CaseError(TriageError):
         #: screened: the case is then triaged (see_doctor at least) with its errors.
         self.blocking: bool = True
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to --workers processes: rebuilt from its arguments, then its state.
+        return (_rebuild_case_error, (self.message, self.location), self.__dict__)
+
     @property
     def all(self) -> tuple[CaseError, ...]:
         """Every problem of the case, the first one first."""
         return (self, *self.more)
+
+
+def _rebuild_case_error(message: str, location: Location) -> CaseError:
+    return CaseError(message, location)
 
 
 class TriageWarning(UserWarning):

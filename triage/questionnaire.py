@@ -40,6 +40,15 @@ _NAVIGATION_HINTS = {
     "quit": "To stop type :quit.", "exit": "To stop type :quit.", "stop": "To stop type :quit.",
 }
 NONE_WORDS = ("none", "no")
+#: A screen's two answers besides its choices (policy v3, principle 7): "None of
+#: these" screens it (nothing found); "not sure" leaves it not screened, which refers.
+NONE_OF_THESE = Choice("none", "None of these")
+NOT_SURE = Choice("not_sure", "I'm not sure")
+NONE_OF_THESE_WORDS = ("none", "no", "none_of_these", "nothing")
+NOT_SURE_WORDS = ("not_sure", "unsure", "dont_know", "do_not_know", "unknown", "i_m_not_sure", "im_not_sure")
+#: Told when a screen gets an empty answer: it is asked again, never read as none.
+SCREEN_NEEDS_AN_ANSWER = ("this question needs an answer: choose what applies, "
+                          f"or {NONE_OF_THESE.label!r}, or {NOT_SURE.label!r}.")
 
 #: Skip reasons, as reported at the end.
 NOT_APPLICABLE = "did not apply to your answers"
@@ -304,12 +313,27 @@ class Questionnaire:
 
 
 def _field_value(field: str, questions: tuple[Question, ...], answers: dict[str, Answer]) -> Any:
-    """A field's value: the union of its list answers, or its first answer that was given."""
+    """A field's value: the union of its list answers, or its first answer that was given.
+
+    A screen is "none found" only once every question of it was answered
+    "None of these"; until then, or with "not sure" (``None``), it is not
+    screened (``None``), unless a finding was ticked, which counts as it is.
+    """
     asking = [q for q in questions if q.field == field]
     given = [answers[q.id] for q in asking if q.id in answers]
+    if asking and asking[0].spec.is_screen:
+        found = frozenset().union(*(g for g in given if g is not None))
+        complete = len(given) == len(asking) and all(g is not None for g in given)
+        return found if found or complete else None
     if asking and asking[0].spec.is_list:
         return frozenset().union(*given) if given else frozenset()
     return next((g for g in given if g is not None), None)
+
+
+def screen_choices(question: Question) -> tuple[Choice, ...]:
+    """What a question offers after its own choices: "None of these" and "I'm not sure"
+    for a screen (numbered on from its choices at the terminal), nothing otherwise."""
+    return (NONE_OF_THESE, NOT_SURE) if question.is_screen else ()
 
 
 def rule_dependencies(rules: Iterable[KnowledgeRule]) -> dict[str, frozenset[str]]:
@@ -405,7 +429,9 @@ def parse_answer(question: Question, text: str) -> Answer:
     return _pick(question, text)
 
 
-def _parse_many(question: Question, text: str) -> frozenset[str]:
+def _parse_many(question: Question, text: str) -> frozenset[str] | None:
+    if question.is_screen:
+        return _parse_screen(question, text)
     if not text or text.lower() in NONE_WORDS:
         if not question.may_be_empty:
             raise InvalidAnswer("please choose at least one; this question cannot be left empty.")
@@ -414,6 +440,35 @@ def _parse_many(question: Question, text: str) -> frozenset[str]:
     if any(not p for p in parts):
         raise InvalidAnswer(f"{text!r} has an empty item; separate choices with commas, e.g. 1,3.")
     return frozenset(_pick(question, part) for part in parts)
+
+
+def _parse_screen(question: Question, text: str) -> frozenset[str] | None:
+    """A screen's answer: its findings, "None of these" (an empty set) or "not sure" (``None``).
+
+    An empty line is refused, never read as none (policy v3, principle 7).
+    """
+    if not text:
+        raise InvalidAnswer(SCREEN_NEEDS_AN_ANSWER)
+    extra = len(question.choices)
+    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    if any(not p for p in parts):
+        raise InvalidAnswer(f"{text!r} has an empty item; separate choices with commas, e.g. 1,3.")
+    picked: set[str] = set()
+    alone = []
+    for part in parts:
+        word = "_".join(_words(part.replace("'", "")))
+        if word in NONE_OF_THESE_WORDS or part == str(extra + 1):
+            alone.append(NONE_OF_THESE)
+        elif word in NOT_SURE_WORDS or part == str(extra + 2):
+            alone.append(NOT_SURE)
+        else:
+            picked.add(str(_pick(question, part)))
+    if alone and (picked or len(alone) > 1):
+        raise InvalidAnswer(f"{NONE_OF_THESE.label!r} and {NOT_SURE.label!r} each go alone; "
+                            "choose them, or the signs that apply.")
+    if alone:
+        return frozenset() if alone[0] is NONE_OF_THESE else None
+    return frozenset(picked)
 
 
 def _parse_number(question: Question, text: str) -> int:
@@ -531,6 +586,6 @@ def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], A
 
 __all__ = [
     "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "WHY_WORDS", "InvalidAnswer", "Outcome",
-    "Questionnaire", "Reply", "Skipped", "WhyAsked", "candidate_answers", "choice_name", "parse_answer",
-    "rule_dependencies", "rules_using_answer",
+    "NONE_OF_THESE", "NOT_SURE", "Questionnaire", "Reply", "Skipped", "WhyAsked", "candidate_answers",
+    "choice_name", "parse_answer", "rule_dependencies", "rules_using_answer", "screen_choices",
 ]

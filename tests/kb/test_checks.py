@@ -45,8 +45,36 @@ def _floor_problems(directory: Path) -> list[str]:
     return [p for p in problems_of(directory) if "safety floor" in p]
 
 
+#: Policy v3: pain that may not come from the back, sent to emergency care.
+OTHER_EMERGENCIES = ("tearing_pain_to_belly_or_chest", "chest_pain_or_breathless", "fainted_or_collapsed",
+                     "confused_or_very_unwell", "headache_stiff_neck_or_rash",
+                     "pregnant_bleeding_or_contractions")
+
+
 def test_the_floor_keeps_the_emergency_signs() -> None:
-    assert EMERGENCY_FLOOR == {"red_flags": EMERGENCY_SIGNS}
+    assert EMERGENCY_FLOOR == {"red_flags": EMERGENCY_SIGNS, "other_symptoms": OTHER_EMERGENCIES}
+
+
+def test_a_deleted_other_symptoms_file_is_refused_naming_every_value(rules_copy: Path) -> None:
+    (rules_copy / "other-symptoms.yaml").unlink()
+    problems = _floor_problems(rules_copy)
+    for value in (*OTHER_EMERGENCIES, "pain_in_waves_with_vomiting", "urine_pain_or_blood"):
+        assert any(f"other_symptoms '{value}'" in p for p in problems), value
+
+
+def test_silence_must_refer_every_screen_and_every_answer_self_care_needs(rules_copy: Path) -> None:
+    """Policy v3, principles 7 and 8: deleting the rules for unanswered questions is refused."""
+    (rules_copy / "unanswered.yaml").unlink()
+    problems = _floor_problems(rules_copy)
+    for name in ("red_flags", "other_symptoms", "conditions", "age", "severity", "duration_days"):
+        [problem] = [p for p in problems if f"no referral rule fires when {name} is not answered" in p]
+        assert f"{name}: {{unknown: true}}" in problem
+
+
+def test_a_version_2_knowledge_base_without_other_symptoms_is_refused(rules_copy: Path) -> None:
+    """A clinic's copy of the version-2 rules (no other-symptoms screen) cannot be used."""
+    replace_in(rules_copy / "vocabulary.yaml", "    other_symptoms:\n", "    old_other_symptoms:\n")
+    assert any("vocabulary.fields must define 'other_symptoms'" in p for p in problems_of(rules_copy))
 
 
 def test_a_deleted_red_flag_file_is_refused_naming_every_sign_it_referred(rules_copy: Path) -> None:

@@ -93,13 +93,14 @@ def test_a_clinician_adds_a_red_flag_with_yaml_alone(rules_copy: Path) -> None:
     kb = load_knowledge_base(rules_copy)
     assert "chest_pain" in kb.vocabulary.fields["red_flags"].values
     session = TriageSession(kb)
-    case = parse_case({"pain_sites": ["lower_back"], "red_flags": ["chest_pain"], "conditions": []},
-                      "new#1", kb.vocabulary)
+    case = parse_case({"pain_sites": ["lower_back"], "red_flags": ["chest_pain"], "other_symptoms": [],
+                       "conditions": [], "age": 40, "severity": 3, "duration_days": 2}, "new#1", kb.vocabulary)
     result = session.triage(case)
     assert result.disposition is Disposition.EMERGENCY
     assert [r.rule for r in result.referral.reasons] == ["refer.emergency.chest_pain"]
     cases = rules_copy.parent / "cases.yaml"
-    cases.write_text("pain_sites: [lower_back]\nred_flags: [chest_pain]\nconditions: []\n", encoding="utf-8")
+    cases.write_text("pain_sites: [lower_back]\nred_flags: [chest_pain]\nother_symptoms: []\nconditions: []\n",
+                     encoding="utf-8")
     ran = CliRunner().invoke(main, ["run", str(cases), "--rules", str(rules_copy), "--format", "json"])
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.stdout)[0]["disposition"] == "emergency"

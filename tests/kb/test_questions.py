@@ -71,7 +71,8 @@ def test_the_bundled_questions_have_no_problems() -> None:
      "which no earlier question asks"),
     ("    again: true\n", "    again: false\n", "only one question may ask it"),
     ("      age: {unknown: true}\n", "      severity: {unknown: true}\n", "its when must include age: {unknown: true}"),
-    ("      - {first_episode: {is: true}}\n", "      - {first_episode: {at_least: 3}}\n", "does not apply to 'first_episode'"),
+    ("      age: {unknown: true}\n", "      age: {unknown: true}\n    when_any:\n      - {first_episode: {at_least: 3}}\n",
+     "does not apply to 'first_episode'"),
     ("  - field: age\n", "  - field: age\n    colour: blue\n", "unknown question key 'colour'"),
     ("    ask: Which side hurts?\n", "    ask: Which side hurts?\n    when: {age: {at_least: 18}}\n", None),
 ])

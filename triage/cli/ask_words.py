@@ -20,14 +20,24 @@ from typing import Any
 
 from ..api import why_outline
 from ..kb import Condition, KnowledgeBase, Question
-from ..questionnaire import CANNOT_MATTER, NOT_APPLICABLE, Outcome, Reply, Skipped, WhyAsked, choice_name
+from ..questionnaire import (
+    CANNOT_MATTER,
+    NOT_APPLICABLE,
+    Outcome,
+    Reply,
+    Skipped,
+    WhyAsked,
+    choice_name,
+    screen_choices,
+)
 from ..results import TriageResult
 from ..vocabulary import Disposition
 
 INTRODUCTION = (
     "Lower back pain triage. This is not a diagnosis: when in doubt, see a doctor.",
     ("Answer by number, name or words of a choice; for several, separate them with commas "
-     "(1,3 or buttock, knee). Press Enter for none or don't know where that is allowed."),
+     "(1,3 or buttock, knee). The first questions also offer 'None of these' and 'I'm not sure'; "
+     "elsewhere press Enter for none or don't know where that is allowed."),
     ("Commands start with a colon, so they are never taken for an answer: ? or :why explains "
      "a question, :back returns to the previous one, :quit stops (as Ctrl-C does)."),
 )
@@ -55,6 +65,8 @@ def question_lines(question: Question, number: int) -> list[str]:
     """A question as shown: its text, numbered choices and how to answer."""
     lines = ["", f"{number}. {question.text}"]
     for index, choice in enumerate(question.choices, start=1):
+        lines.append(f"   {index}) {choice.label} [{choice_name(choice.value)}]")
+    for index, choice in enumerate(screen_choices(question), start=len(question.choices) + 1):
         lines.append(f"   {index}) {choice.label} [{choice_name(choice.value)}]")
     if question.answer == "number":
         hint = question.spec.allowed()

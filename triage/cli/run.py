@@ -90,10 +90,14 @@ def run_command(files: tuple[str, ...], output_format: str | None, output: Path 
             for outcome in outcomes:
                 results.write(outcome)
                 counts.add(outcome)
-                if isinstance(outcome, ErrorRecord):
+                problems = outcome.error.all if isinstance(outcome, ErrorRecord) else outcome.errors
+                if problems:
                     progress.clear()
-                    for error in outcome.error.all:  # every problem of the case, to fix in one round
+                    for error in problems:  # every problem of the case, to fix in one round
                         say(str(error))
+                    if not isinstance(outcome, ErrorRecord):
+                        say(f"case {outcome.id!r} was triaged on the answers that could be read: "
+                            f"{outcome.disposition.value} (fix the input above and run it again)")
                 progress.update(counts.triaged + counts.invalid)
     except TriageError:
         progress.clear()

@@ -230,8 +230,23 @@ class Questionnaire:
         """
         key = (question.id, _freeze(self.answers))
         if key not in self._decisions:
-            self._decisions[key] = self._may_matter(question) and self.search_says_it_matters(question)
+            self._decisions[key] = self._silence_refers(question) or (
+                self._may_matter(question) and self.search_says_it_matters(question))
         return self._decisions[key]
+
+    def _silence_refers(self, question: Question) -> bool:
+        """Whether leaving ``question`` unanswered would itself refer more urgently than the
+        answers so far already do (policy v3, principle 8: age, severity and duration).
+
+        Self-care then needs several later answers at once (the muscle sign and
+        the other facts), more than the engine search of :meth:`can_matter`
+        samples, so such a question is asked rather than left to refer by silence.
+        """
+        floor, possible, _, _ = self._pinned(question)
+        return any(isinstance(rule.conclusion, Refer) and rule.conclusion.urgency.urgency > floor
+                   and any(c.subject == question.field and c.operator == "unknown" and c.operand
+                           for c in rule.conditions)
+                   for rule in possible)
 
     def search_says_it_matters(self, question: Question) -> bool:
         """The engine search of :meth:`can_matter`, without the cheap check first."""
@@ -251,6 +266,21 @@ class Questionnaire:
         or refers more urgently. False means it cannot matter; True means the
         engine must be asked (see :meth:`can_matter`).
         """
+        floor, possible, depends_on, open_fields = self._pinned(question)
+
+        def could_change_result(rule: KnowledgeRule) -> bool:
+            if floor < 0 or isinstance(rule.conclusion, Sign):
+                return True
+            return isinstance(rule.conclusion, Refer) and rule.conclusion.urgency.urgency > floor
+
+        return any(question.field in depends_on[rule.id] and could_change_result(rule)
+                   for rule in possible)
+
+    def _pinned(self, question: Question) -> tuple[int, list[KnowledgeRule], dict[str, frozenset[str]],
+                                                  frozenset[str]]:
+        """What no later answer can change, before ``question``: the urgency of the referrals
+        resting only on answers given (-1 if none), the rules still possible, what each
+        depends on, and the fields still open."""
         later = [q for q in self.questions[self.questions.index(question):] if q.id not in self.answers]
 
         def may_be_asked(q: Question) -> bool:
@@ -266,15 +296,7 @@ class Questionnaire:
         result = self.session.triage(self._case(self.answers))
         pinned = [r.urgency.urgency for r in (result.referral.reasons if result.referral else ())
                   if r.rule in depends_on and not depends_on[r.rule] & open_fields]
-        floor = max(pinned, default=None)
-
-        def could_change_result(rule: KnowledgeRule) -> bool:
-            if floor is None or isinstance(rule.conclusion, Sign):
-                return True
-            return isinstance(rule.conclusion, Refer) and rule.conclusion.urgency.urgency > floor
-
-        return any(question.field in depends_on[rule.id] and could_change_result(rule)
-                   for rule in possible)
+        return max(pinned, default=-1), possible, depends_on, open_fields
 
     def _with_candidates(self, question: Question, future: dict[str, Answer]) -> Iterator[dict[str, Answer]]:
         for candidate in candidate_answers(question, self.kb):

@@ -20,7 +20,7 @@ from triage.session import TriageSession
 
 #: JSON answers (question id -> answer) of a person with a tight piriformis.
 SELF_CARE_ANSWERS: dict[str, Any] = {
-    "emergency_signs": [], "warning_signs": [], "conditions": [],
+    "emergency_signs": [], "other_symptoms": [], "warning_signs": [], "conditions": [],
     "pain_sites": ["buttock", "back_of_thigh"], "pain_below_knee": [], "age": 40,
     "severity": 4, "duration_days": 5, "course": "improving", "pain_side": "left",
     "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
@@ -105,12 +105,12 @@ def test_an_emergency_sign_ends_the_questions_at_once(api: TriageKB) -> None:
 @pytest.mark.parametrize(("answers", "field", "says"), [
     ({"emergency_signs": ["fever"]}, "emergency_signs", "saddle_numbness"),
     ({"emergency_signs": "none"}, "emergency_signs", "a list of"),
-    ({"emergency_signs": [], "warning_signs": [], "conditions": [], "pain_sites": []},
+    ({"emergency_signs": [], "other_symptoms": [], "warning_signs": [], "conditions": [], "pain_sites": []},
      "pain_sites", "at least one"),
-    ({**{k: SELF_CARE_ANSWERS[k] for k in ("emergency_signs", "warning_signs", "conditions",
+    ({**{k: SELF_CARE_ANSWERS[k] for k in ("emergency_signs", "other_symptoms", "warning_signs", "conditions",
                                            "pain_sites", "pain_below_knee")}, "age": 200},
      "age", "out of range"),
-    ({**{k: SELF_CARE_ANSWERS[k] for k in ("emergency_signs", "warning_signs", "conditions",
+    ({**{k: SELF_CARE_ANSWERS[k] for k in ("emergency_signs", "other_symptoms", "warning_signs", "conditions",
                                            "pain_sites", "pain_below_knee")}, "age": "40"},
      "age", "whole number"),
     ({"no_such_question": 1}, "no_such_question", "unknown question"),
@@ -124,7 +124,7 @@ def test_invalid_answers_name_the_question_and_what_is_allowed(api: TriageKB, an
 
 
 def test_unknown_is_allowed_where_the_terminal_allows_it(api: TriageKB) -> None:
-    answers = {k: SELF_CARE_ANSWERS[k] for k in ("emergency_signs", "warning_signs", "conditions",
+    answers = {k: SELF_CARE_ANSWERS[k] for k in ("emergency_signs", "other_symptoms", "warning_signs", "conditions",
                                                   "pain_sites", "pain_below_knee")}
     question = api.next_question(answers)["question"]
     assert question["id"] == "age" and question["unknown_allowed"]

@@ -59,7 +59,8 @@ def test_how_chains_run_from_answers_through_derived_facts(session: TriageSessio
 
 
 def test_how_lists_every_referral_most_urgent_first(session: TriageSession) -> None:
-    case = parse({"pain_sites": ["lower_back", "buttock"], "severity": 8, "conditions": [],
+    case = parse({"pain_sites": ["lower_back", "buttock"], "severity": 8, "conditions": [], "other_symptoms": [],
+                  "age": 45, "duration_days": 2,
                   "red_flags": ["saddle_numbness", "bladder_or_bowel_change"]}, "cauda-equina-in-pain")
     audit = audit_case(session, case)
     disposition = audit.how[0]

@@ -51,7 +51,6 @@ def test_a_valid_case() -> None:
     ({"can_touch_toes": "yes"}, "can_touch_toes", "not true or false", None),
     ({"piriformus": 1}, "piriformus", "unknown field 'piriformus'", None),
     ({"pain_site": ["hip"]}, "pain_site", "unknown field", "pain_sites"),
-    ({"red_flags": None}, "red_flags", "missing required field 'red_flags'", None),
     ({"id": ["x"]}, "id", "'id' must be a string", None),
 ])
 def test_bad_answers(answers: dict[str, Any], field: str, fragment: str, suggestion: str | None) -> None:
@@ -138,3 +137,35 @@ def test_any_valid_case_triages(session: Any, raw: dict[str, Any]) -> None:
     except CaseError:
         return
     assert session.triage(case).id == "fuzz#1"
+
+
+@pytest.mark.parametrize("answer", [None, "unknown", "not sure", "Not_Sure", "don't know"])
+@pytest.mark.parametrize("screen", ["red_flags", "other_symptoms", "conditions"])
+def test_a_screen_answered_not_sure_is_not_screened(screen: str, answer: object) -> None:
+    """Policy v3, principle 7: null and the words for "not sure" are not "none found"."""
+    case = parse({**BASE_CASE, screen: answer}, "unsure#1")
+    assert case.value(screen) is None
+    assert case.to_dict()[screen] == "unknown"  # how it is written back (triage ask --save)
+    assert parse(case.to_dict(), "again#1").value(screen) is None
+
+
+def test_a_screen_left_out_is_not_screened_and_still_reported() -> None:
+    """A required screen left out: the error says how to fix it, but the case is still triaged."""
+    raw = {k: v for k, v in BASE_CASE.items() if k != "red_flags"}
+    with pytest.raises(CaseError) as caught:
+        parse(raw, "left-out#1")
+    error = caught.value
+    assert error.location.field == "red_flags" and "missing required field 'red_flags'" in error.message
+    assert not error.blocking and error.partial.value("red_flags") is None
+
+
+def test_an_invalid_case_keeps_what_parsed() -> None:
+    """Policy v3, principle 9: the red flag beside a typo is kept for triage."""
+    with pytest.raises(CaseError) as caught:
+        parse({**BASE_CASE, "red_flags": ["saddle_numbness", "feverr"], "pain_sites": ["buttok"], "age": 300},
+              "typo#1")
+    error = caught.value
+    assert error.blocking
+    assert {e.location.field for e in error.all} == {"red_flags", "pain_sites", "age"}
+    assert error.partial.value("red_flags") == frozenset({"saddle_numbness"})
+    assert error.partial.value("age") is None

@@ -58,7 +58,7 @@ def test_an_emergency_stops_after_the_first_question() -> None:
     result = ask(["4"])
     assert result.exit_code == 0, result.output
     assert "STOP: this needs emergency care." in result.output
-    assert "Call emergency services" in result.output
+    assert "Call 999 now." in result.output
     assert "Weakness in a leg can mean a nerve is being damaged" in result.output
     assert "Do you have any of these conditions?" not in result.output
     assert "Where does it hurt?" not in result.output

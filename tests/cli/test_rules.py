@@ -28,8 +28,8 @@ def rules_copy(tmp_path: Path) -> Path:
 
 def _add_rule(directory: Path, extra: str = "") -> None:
     (directory / "zz-clinic.yaml").write_text(
-        "rules:\n  - id: muscle.psoas.walking\n    description: A clinic's own sign.\n"
-        "    sources: [article-002]\n    when:\n      worse_when: {has: walking}\n" + extra
+        "rules:\n  - id: muscle.psoas.bending\n    description: A clinic's own sign.\n"
+        "    sources: [article-002]\n    when:\n      worse_when: {has: bending_forward}\n" + extra
         + "    then: {sign: psoas, strength: supporting}\n")
 
 
@@ -43,10 +43,10 @@ def test_check_warnings_fail_only_with_strict(rules_copy: Path) -> None:
     _add_rule(rules_copy)  # no examples: a warning
     relaxed = _rules("check", "--rules", str(rules_copy))
     assert relaxed.exit_code == 0
-    assert (f"{rules_copy / 'zz-clinic.yaml'}:2: [warning] muscle.psoas.walking has no examples"
+    assert (f"{rules_copy / 'zz-clinic.yaml'}:2: [warning] muscle.psoas.bending has no examples"
             in relaxed.stdout)
-    # walking is marked informational in the bundled vocabulary: the clinic's rule makes the mark stale.
-    assert "the value 'walking' of worse_when is marked informational" in relaxed.stdout
+    # bending_forward is marked informational in the bundled vocabulary: the clinic's rule makes the mark stale.
+    assert "the value 'bending_forward' of worse_when is marked informational" in relaxed.stdout
     assert relaxed.stdout.endswith("0 errors, 2 warnings\n")
     assert _rules("check", "--rules", str(rules_copy), "--strict").exit_code == 1
 
@@ -75,9 +75,9 @@ def test_test_command(rules_copy: Path) -> None:
     _add_rule(rules_copy, "    examples:\n      fires: [{worse_when: [sitting]}]\n")
     failing = _rules("test", "--rules", str(rules_copy))
     assert failing.exit_code == 1
-    assert "FAIL muscle.psoas.walking (zz-clinic.yaml:2): must fire on example fires #1" in failing.stdout
+    assert "FAIL muscle.psoas.bending (zz-clinic.yaml:2): must fire on example fires #1" in failing.stdout
     as_json = json.loads(_rules("test", "--rules", str(rules_copy), "-f", "json").stdout)
-    assert [f["rule"] for f in as_json["failures"]] == ["muscle.psoas.walking"]
+    assert [f["rule"] for f in as_json["failures"]] == ["muscle.psoas.bending"]
 
 
 def test_list_and_show() -> None:
@@ -101,7 +101,7 @@ def test_show_an_unknown_rule_exits_2() -> None:
 def test_list_on_a_custom_knowledge_base(rules_copy: Path) -> None:
     _add_rule(rules_copy)
     result = _rules("list", "--rules", str(rules_copy))
-    assert result.stdout.splitlines()[-1].startswith("muscle.psoas.walking")
+    assert result.stdout.splitlines()[-1].startswith("muscle.psoas.bending")
 
 
 def test_coverage(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from triage.kb import default_rules_dir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOOD = ('{"id": "a", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],'
-        ' "red_flags": [], "conditions": []}\n'
+        ' "red_flags": [], "other_symptoms": [], "conditions": [], "age": 40, "severity": 3, "duration_days": 5}\n'
         '{"id": "b", "pain_sites": ["lower_back"], "red_flags": ["fever"], "conditions": []}\n')
 BAD = '{"id": "c", "pain_sites": ["lower_back"], "triggers": ["tenis_serve"], "red_flags": [], "conditions": []}\n'
 

@@ -55,7 +55,8 @@ ERRORS = [
     "triage: messy-clinic.csv:5, case 'clinic-b-3', field 'triggers': 'tenis_serve' is not allowed; "
     f"did you mean 'tennis_serve'? Allowed: a list of: {_values('triggers')}.",
     "triage: messy-clinic.csv:5, case 'clinic-b-3', field 'conditions': missing required field "
-    "'conditions': list the conditions found, or [] if they were asked about and none was found. "
+    "'conditions': list the conditions found, [] if they were asked about and none was found, "
+    "or unknown if the person was not sure. "
     f"Allowed: a list of: {_values('conditions')}.",
 ]
 LATER_WARNINGS = [

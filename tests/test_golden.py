@@ -91,3 +91,23 @@ def test_every_self_care_result_names_the_emergency_signs(session: TriageSession
 def test_warm_up_caution_warns_about_numb_skin(session: TriageSession) -> None:
     """Policy v2: never put heat on skin that feels numb."""
     assert "numb" in " ".join(session.kb.techniques["warm_up"].cautions).lower()
+
+
+def test_golden_files_are_read_with_their_line_and_a_misspelt_key_refused(tmp_path: Path,
+                                                                           session: TriageSession) -> None:
+    from triage.errors import InputFileError
+    from triage.golden import read_golden
+
+    path = tmp_path / "mine.yaml"
+    path.write_text("- name: ok\n  case: {pain_sites: [lower_back], red_flags: [fever], conditions: []}\n"
+                    "  expect: {disposition: urgent}\n"
+                    "- name: typo\n  case: {pain_sites: [lower_back], red_flags: [], conditions: []}\n"
+                    "  expect: {dispositon: urgent}\n")
+    with pytest.raises(InputFileError) as caught:
+        read_golden([path], session.kb.vocabulary)
+    assert str(caught.value).startswith(f"{path}:4: unknown expect key 'dispositon' in golden case 'typo'")
+    path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n")
+    (entry,) = read_golden([path], session.kb.vocabulary)
+    assert unmet(entry.expect, session.triage(entry.case), session.kb) == []
+    assert unmet({"disposition": "self_care", "fired_includes": ["no.such.rule"]}, session.triage(entry.case),
+                 session.kb)[0] == "disposition: expected 'self_care', got 'urgent'"

@@ -242,7 +242,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int | No
 
 
 __all__ = [
-    "Coverage", "ExampleFailure", "ExampleReport", "coverage", "find_rule", "format_coverage_table",
-    "example_answers", "format_example_report", "format_rule", "format_rule_table", "rule_summary",
+    "Coverage", "ExampleFailure", "ExampleReport", "coverage", "example_answers", "find_rule",
+    "format_coverage_table", "format_example_report", "format_rule", "format_rule_table", "rule_summary",
     "run_examples",
 ]

@@ -177,10 +177,12 @@ def _given(option: str) -> bool:
 @click.option("--format", "-f", "output_format", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 @click.option("--verbose", "-v", is_flag=True, help="List every mutant and what killed it.")
+@click.option("--rule", "rule_ids", multiple=True, metavar="ID",
+              help="Mutate only this referral rule (repeatable; default: every one).")
 @golden_option
 @rules_option
 @reports_errors
-def mutate_command(output_format: str, verbose: bool, golden_files: tuple[str, ...],
+def mutate_command(output_format: str, verbose: bool, rule_ids: tuple[str, ...], golden_files: tuple[str, ...],
                    rules_dir: Path | None) -> None:
     """Mutation testing: weaken each referral rule in turn; the examples or golden cases must notice.
 
@@ -188,12 +190,15 @@ def mutate_command(output_format: str, verbose: bool, golden_files: tuple[str, .
     each condition in turn. Exit status: 1 when a mutant survives or a check
     fails on the knowledge base itself, else 0.
     """
+    from ..ruletools import find_rule
     from ..safety.mutation import format_mutation_report, mutation_test
     from ..safety.tables import to_json
     from ..session import TriageSession
 
     session = TriageSession(rules_dir=rules_dir)
-    report = mutation_test(session, _golden(golden_files, session.kb))
+    for rule_id in rule_ids:
+        find_rule(session.kb, rule_id)
+    report = mutation_test(session, _golden(golden_files, session.kb), set(rule_ids) or None)
     _write(to_json(report.to_dict()) if output_format == "json" else format_mutation_report(report, verbose))
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID_CASES)
 

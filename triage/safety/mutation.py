@@ -26,7 +26,7 @@ examples first, as they are few) and stop at the first that kills.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,11 +131,13 @@ def _fires(session: TriageSession, case: Case, rule_id: str) -> bool:
     return any(f.rule == rule_id for f in session.triage(case).fired_rules)
 
 
-def mutation_test(session: TriageSession, golden: list[GoldenCase]) -> MutationReport:
+def mutation_test(session: TriageSession, golden: list[GoldenCase],
+                  only: Collection[str] | None = None) -> MutationReport:
     """Run every mutant of ``session.kb`` against the referral rules' examples and ``golden``.
 
     Checks that fail on the knowledge base itself are reported as baseline
-    failures and are not used to judge mutants.
+    failures and are not used to judge mutants. ``only`` limits the mutants
+    to those rule ids (the baseline is still checked whole).
     """
     kb = session.kb
     baseline: list[str] = []
@@ -155,7 +157,7 @@ def mutation_test(session: TriageSession, golden: list[GoldenCase]) -> MutationR
         else:
             passing_golden.append(entry)
     outcomes = [Outcome(m.rule, m.mutation, _killer(m, passing_examples[m.rule], passing_golden))
-                for m in mutants(kb)]
+                for m in mutants(kb) if only is None or m.rule in only]
     return MutationReport(tuple(outcomes), tuple(baseline))
 
 

@@ -165,8 +165,7 @@ def _over_escalation(kb: KnowledgeBase, disposition: Disposition, referring: lis
                      golden_fired: Mapping[str, list[str]]) -> Hazard:
     rules = [r for r in referring if isinstance(r.conclusion, Refer) and r.conclusion.urgency is disposition]
     tests = [f"{len(rules)} rules: {sum(len(r.examples_not_fire) for r in rules)} must-not-fire examples",
-             "tests/test_properties.py: removing a finding never raises urgency",
-             "golden cases expecting a less urgent disposition (tests/golden/)"]
+             "golden cases expecting a less urgent disposition, on both sides of every threshold (tests/golden/)"]
     advice = kb.dispositions.get(disposition)
     wording = [f"headline: {advice.headline}", *(f"advice: {a}" for a in advice.advice)] if advice else []
     return Hazard(f"HAZ-OVER-{disposition.value}", f"Over-escalation: told '{disposition.value}' when less urgent care fits",

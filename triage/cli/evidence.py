@@ -23,6 +23,9 @@ EXIT_UNSAFE = 1
 
 
 def _checkout_files(folder: str, pattern: str) -> list[str]:
+    """Files of a source checkout; none for an installed copy (whose parent is site-packages)."""
+    if not (_CHECKOUT / "pyproject.toml").is_file():
+        return []
     return [str(p) for p in sorted((_CHECKOUT / folder).glob(pattern)) if p.is_file()]
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .vocabulary import CaseField, FieldKind, Vocabulary
+if TYPE_CHECKING:
+    # Types only: the command line reads the defaults below without loading YAML.
+    from .vocabulary import CaseField, Vocabulary
 
 #: The seed every tool uses unless told otherwise.
 DEFAULT_SEED = 6
+#: Cases in the generated corpus of the safety evidence unless told otherwise.
+DEFAULT_GENERATED = 2000
 #: Chance that each value of a list field is present (rare for warning signs).
 _LIST_VALUE_CHANCE = {"red_flags": 0.015, "conditions": 0.015}
 _DEFAULT_LIST_VALUE_CHANCE = 0.2
@@ -34,6 +38,8 @@ def generate_cases(vocabulary: Vocabulary, count: int, seed: int = DEFAULT_SEED,
 
 
 def _case(rng: random.Random, case_id: str, fields: dict[str, CaseField]) -> dict[str, Any]:
+    from .vocabulary import FieldKind
+
     case: dict[str, Any] = {"id": case_id}
     for name, spec in fields.items():
         if name == "id" or not (spec.required or rng.random() < _PRESENT_CHANCE):
@@ -54,4 +60,4 @@ def _case(rng: random.Random, case_id: str, fields: dict[str, CaseField]) -> dic
     return case
 
 
-__all__ = ["DEFAULT_SEED", "generate_cases"]
+__all__ = ["DEFAULT_GENERATED", "DEFAULT_SEED", "generate_cases"]

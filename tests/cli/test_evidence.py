@@ -35,6 +35,7 @@ def test_report_on_the_bundled_rules_has_no_gap_in_every_format() -> None:
     assert data["gaps"] == 0 and data["generated"] == {"cases": 100, "invalid": 0, "seed": 6}
     rows = list(csv.DictReader(io.StringIO(_rules("report", "-f", "csv", "--generated", "0").stdout)))
     assert [r["rule"] for r in rows] == [r.id for r in load_knowledge_base().rules]
+    assert {r["kb version"] for r in rows} == {load_knowledge_base().version}
     page = _rules("report", "-f", "html", "--generated", "0").stdout
     assert page.startswith("<!DOCTYPE html>") and 'class="gap"' not in page
 

@@ -38,8 +38,7 @@ def golden_option(function: Any) -> Any:
 
 def generated_options(function: Any) -> Any:
     """``--generated N --seed S``: the seeded generated corpus."""
-    from ..corpus import DEFAULT_SEED
-    from ..safety.evidence import DEFAULT_GENERATED
+    from ..corpus import DEFAULT_GENERATED, DEFAULT_SEED
 
     function = click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
                             help="Seed of the generated corpus.")(function)

@@ -12,15 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..case import Case, parse_case
-from ..corpus import DEFAULT_SEED, generate_cases
+from ..corpus import DEFAULT_GENERATED, DEFAULT_SEED, generate_cases
 from ..errors import CaseError
 from ..golden import GoldenCase, unmet
 from ..results import ErrorRecord
 from ..session import TriageSession
 from ..vocabulary import Vocabulary
-
-#: Cases in the generated corpus unless told otherwise.
-DEFAULT_GENERATED = 2000
 
 
 @dataclass
@@ -85,4 +82,4 @@ def _count(session: TriageSession, name: str, records: Iterable[Case | ErrorReco
     return corpus
 
 
-__all__ = ["DEFAULT_GENERATED", "Corpus", "Evidence", "gather", "generated_cases"]
+__all__ = ["Corpus", "Evidence", "gather", "generated_cases"]

@@ -19,7 +19,7 @@ from .evidence import Evidence
 from .tables import Document, Table
 
 COLUMNS = ("rule", "description", "concludes", "sources", "must fire", "must not fire",
-           "golden cases", "fired (bundled)", "fired (generated)", "gaps")
+           "golden cases", "fired (bundled)", "fired (generated)", "gaps", "kb version")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class TraceabilityReport:
             "golden_cases": len(e.golden), "golden_failures": e.golden_failures,
             "bundled": {"cases": e.bundled.cases, "invalid": e.bundled.invalid},
             "generated": {"cases": e.generated.cases, "invalid": e.generated.invalid, "seed": e.seed},
-            "matrix": [row.to_dict() for row in self.rows],
+            "matrix": [{**row.to_dict(), "kb_version": self.kb.version} for row in self.rows],
         }
 
     def document(self) -> Document:
@@ -79,7 +79,8 @@ class TraceabilityReport:
         rows = [(row.rule.id, row.rule.description, row.rule.conclusion.describe(),
                  [(f"{i}: {t}", u) for i, t, u in row.sources],
                  [_shown(c) for c in row.rule.examples_fire], [_shown(c) for c in row.rule.examples_not_fire],
-                 list(row.golden), str(row.fired_bundled), str(row.fired_generated), list(row.gaps))
+                 list(row.golden), str(row.fired_bundled), str(row.fired_generated), list(row.gaps),
+                 self.kb.version)
                 for row in self.rows]
         return Document("Traceability matrix", meta, (Table("Rules", COLUMNS, rows),))
 

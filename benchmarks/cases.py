@@ -1,59 +1,27 @@
-"""Seeded random valid cases over the whole case vocabulary, for benchmarks and tests.
+"""Seeded random valid cases over the bundled case vocabulary, for benchmarks and tests.
 
-Every field of the bundled vocabulary (``rules/vocabulary.yaml``) is exercised: optional
-fields are sometimes absent, list fields draw each value independently.
-Warning signs are drawn rarely (as in real intake), so the batch mixes every
-disposition instead of being nearly all emergencies.
+The generator itself is the library's (:mod:`triage.corpus`), which the
+traceability report and ``triage rules diff`` use too; this module binds it
+to the bundled knowledge base (``rules/vocabulary.yaml``) and writes JSON Lines.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from typing import IO, Any
 
+from triage.corpus import DEFAULT_SEED
+from triage.corpus import generate_cases as _generate
 from triage.kb import load_knowledge_base
-from triage.vocabulary import CaseField, FieldKind
-
-#: Chance that each value of a list field is present (rare for warning signs).
-_LIST_VALUE_CHANCE = {"red_flags": 0.015, "other_symptoms": 0.015, "conditions": 0.015}
-_DEFAULT_LIST_VALUE_CHANCE = 0.2
-#: Chance that an optional field is given at all.
-_PRESENT_CHANCE = 0.8
 
 
-def generate_cases(count: int, seed: int = 6) -> Iterator[dict[str, Any]]:
+def generate_cases(count: int, seed: int = DEFAULT_SEED) -> Iterator[dict[str, Any]]:
     """``count`` valid raw cases (as read from JSON), the same for the same seed."""
-    rng = random.Random(seed)
-    fields = load_knowledge_base().vocabulary.fields
-    for n in range(1, count + 1):
-        yield _case(rng, n, fields)
+    return _generate(load_knowledge_base().vocabulary, count, seed)
 
 
-def write_jsonl(stream: IO[str], count: int, seed: int = 6) -> None:
+def write_jsonl(stream: IO[str], count: int, seed: int = DEFAULT_SEED) -> None:
     """Write ``count`` generated cases to ``stream`` as JSON Lines."""
     for case in generate_cases(count, seed):
         stream.write(json.dumps(case, separators=(",", ":")) + "\n")
-
-
-def _case(rng: random.Random, n: int, fields: dict[str, CaseField]) -> dict[str, Any]:
-    case: dict[str, Any] = {"id": f"bench-{n}"}
-    for name, spec in fields.items():
-        # The screens are always answered, as the questionnaire asks them first.
-        if name == "id" or not (spec.required or spec.is_screen or rng.random() < _PRESENT_CHANCE):
-            continue
-        if spec.is_list:
-            chance = _LIST_VALUE_CHANCE.get(name, _DEFAULT_LIST_VALUE_CHANCE)
-            values = [v for v in spec.values if rng.random() < chance]
-            if spec.non_empty and not values:
-                values = [rng.choice(spec.values)]
-            case[name] = values
-        elif spec.kind is FieldKind.INTEGER:
-            high = spec.maximum if spec.maximum is not None else 400
-            case[name] = rng.randint(spec.minimum or 0, high)
-        elif spec.kind is FieldKind.BOOLEAN:
-            case[name] = rng.random() < 0.5
-        else:
-            case[name] = rng.choice(spec.values)
-    return case

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from triage.conclusions import Refer
-from triage.results import LikelyMuscle, TriageResult
+from triage.golden import EXPECT_KEYS, unmet
+from triage.results import TriageResult
 from triage.session import TriageSession
 from helpers import parse
 
@@ -27,25 +28,8 @@ GOLDEN: list[dict[str, Any]] = [
 SAFETY_NET_PHRASES = ("numbness between your legs", "passing urine or stools",
                       "weakness in a leg", "new exercise programme")
 
-#: The ``expect`` keys test_golden_case understands (documented in the golden files).
-EXPECT_KEYS = {"disposition", "likely_muscles", "referral_rules", "recommendations", "fired_includes",
-               "referral_includes", "referral_excludes", "top_muscles", "techniques_for",
-               "no_self_care"}
-
-
 def _triage(golden: dict[str, Any], session: TriageSession) -> TriageResult:
     return session.triage(parse(golden["case"], golden["name"]))
-
-
-def _top_muscles(muscles: tuple[LikelyMuscle, ...], session: TriageSession) -> set[str]:
-    """The muscles tied with the first one: same confidence and same number of strong signs."""
-    strong = {r.id for r in session.kb.rules
-              if r.conclusion.draws("likely_muscles")}
-
-    def rank(m: LikelyMuscle) -> tuple[float, int]:
-        return m.confidence, sum(1 for rule in m.evidence if rule in strong)
-
-    return {m.muscle for m in muscles if rank(m) == rank(muscles[0])} if muscles else set()
 
 
 def test_golden_names_are_unique() -> None:
@@ -55,43 +39,15 @@ def test_golden_names_are_unique() -> None:
 
 def test_golden_cases_are_screened_and_use_known_expect_keys() -> None:
     """A misspelt key would be silently unchecked; an unscreened case is not a valid case."""
-    assert {g["name"]: sorted(set(g["expect"]) - EXPECT_KEYS) for g in GOLDEN
-            if set(g["expect"]) - EXPECT_KEYS} == {}
+    assert {g["name"]: sorted(set(g["expect"]) - set(EXPECT_KEYS)) for g in GOLDEN
+            if set(g["expect"]) - set(EXPECT_KEYS)} == {}
     assert [g["name"] for g in GOLDEN
             if "red_flags" not in g["case"] or "conditions" not in g["case"]] == []
 
 
 @pytest.mark.parametrize("golden", GOLDEN, ids=[g["name"] for g in GOLDEN])
 def test_golden_case(golden: dict[str, Any], session: TriageSession) -> None:
-    result = _triage(golden, session)
-    expect = golden["expect"]
-    fired = [f.rule for f in result.fired_rules]
-    reasons = [r.rule for r in result.referral.reasons] if result.referral else []
-
-    if "disposition" in expect:
-        assert result.disposition.value == expect["disposition"]
-    if expect.get("no_self_care"):
-        assert result.disposition.value != "self_care"
-        assert result.recommendations == ()
-    if "likely_muscles" in expect:
-        assert [m.muscle for m in result.likely_muscles] == expect["likely_muscles"]
-    if "top_muscles" in expect:
-        assert _top_muscles(result.likely_muscles, session) == set(expect["top_muscles"])
-    if "referral_rules" in expect:
-        assert reasons == expect["referral_rules"]
-    for rule_id in expect.get("referral_includes", []):
-        assert rule_id in reasons
-    for rule_id in expect.get("referral_excludes", []):
-        assert rule_id not in reasons
-    if "recommendations" in expect:
-        assert [r.technique for r in result.recommendations] == expect["recommendations"]
-    if "techniques_for" in expect:
-        # A technique shared by two muscles counts only for the likely ones.
-        likely = {m.muscle for m in result.likely_muscles}
-        targets = {m for r in result.recommendations for m in r.for_muscles if m in likely}
-        assert targets == set(expect["techniques_for"])
-    for rule_id in expect.get("fired_includes", []):
-        assert rule_id in fired
+    assert unmet(golden["expect"], _triage(golden, session), session.kb) == []
 
 
 def test_every_golden_case_checks_the_disposition() -> None:
@@ -135,3 +91,23 @@ def test_every_self_care_result_names_the_emergency_signs(session: TriageSession
 def test_warm_up_caution_warns_about_numb_skin(session: TriageSession) -> None:
     """Policy v2: never put heat on skin that feels numb."""
     assert "numb" in " ".join(session.kb.techniques["warm_up"].cautions).lower()
+
+
+def test_golden_files_are_read_with_their_line_and_a_misspelt_key_refused(tmp_path: Path,
+                                                                           session: TriageSession) -> None:
+    from triage.errors import InputFileError
+    from triage.golden import read_golden
+
+    path = tmp_path / "mine.yaml"
+    path.write_text("- name: ok\n  case: {pain_sites: [lower_back], red_flags: [fever], conditions: []}\n"
+                    "  expect: {disposition: urgent}\n"
+                    "- name: typo\n  case: {pain_sites: [lower_back], red_flags: [], conditions: []}\n"
+                    "  expect: {dispositon: urgent}\n")
+    with pytest.raises(InputFileError) as caught:
+        read_golden([path], session.kb.vocabulary)
+    assert str(caught.value).startswith(f"{path}:4: unknown expect key 'dispositon' in golden case 'typo'")
+    path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n")
+    (entry,) = read_golden([path], session.kb.vocabulary)
+    assert unmet(entry.expect, session.triage(entry.case), session.kb) == []
+    assert unmet({"disposition": "self_care", "fired_includes": ["no.such.rule"]}, session.triage(entry.case),
+                 session.kb)[0] == "disposition: expected 'self_care', got 'urgent'"

@@ -22,3 +22,21 @@ def test_triage_run_works_outside_the_repository(tmp_path: Path, kb: KnowledgeBa
     assert result["disposition"] == "self_care"
     # The same knowledge base as the repository's rules/, byte for byte.
     assert result["kb_version"] == kb.version
+
+
+def test_a_software_bill_of_materials_names_experta_and_its_pin(tmp_path: Path) -> None:
+    """cyclonedx-py (the test extra) writes a valid CycloneDX SBOM; .ci/sbom makes a release's the same way."""
+    from importlib.metadata import version
+
+    out = tmp_path / "sbom.cdx.json"
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "cyclonedx_py", "environment", sys.executable,
+                          "--pyproject", str(root / "pyproject.toml"), "--output-reproducible",
+                          "--output-format", "JSON", "--output-file", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    sbom = json.loads(out.read_text())
+    assert sbom["bomFormat"] == "CycloneDX" and sbom["metadata"]["component"]["name"] == "triage"
+    components = {c["name"].lower(): c["version"] for c in sbom["components"]}
+    assert components["experta"] == version("experta")
+    assert components["frozendict"] == version("frozendict")

@@ -82,11 +82,11 @@ def run_examples(session: TriageSession) -> ExampleReport:
                 if (rule.id in fired) is not must_fire:
                     failures.append(ExampleFailure(
                         rule.id, rule_location(rule), case.id.removeprefix(f"{rule.id} "),
-                        must_fire, _example_answers(case), fired))
+                        must_fire, example_answers(case), fired))
     return ExampleReport(len(session.kb.rules), count, tuple(failures))
 
 
-def _example_answers(case: Case) -> dict[str, Any]:
+def example_answers(case: Case) -> dict[str, Any]:
     """The example as written: its answers without the base laid under every example."""
     shown = case.to_dict()
     shown.pop("id", None)
@@ -242,6 +242,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int | No
 
 
 __all__ = [
-    "Coverage", "ExampleFailure", "ExampleReport", "coverage", "find_rule", "format_coverage_table",
-    "format_example_report", "format_rule", "format_rule_table", "rule_summary", "run_examples",
+    "Coverage", "ExampleFailure", "ExampleReport", "coverage", "example_answers", "find_rule",
+    "format_coverage_table", "format_example_report", "format_rule", "format_rule_table", "rule_summary",
+    "run_examples",
 ]

@@ -13,6 +13,7 @@ sources:
     title: NICE CKS
     kind: guideline
     note: "  Back pain, low (without radiculopathy).  "
+    url: https://cks.nice.org.uk/topics/back-pain-low-without-radiculopathy/
   - id: nice-cks
     title: The same id again
   - id: Bad Id
@@ -26,13 +27,14 @@ def test_sources_are_read_by_id_and_mistakes_reported_at_their_line() -> None:
     problems: list[Problem] = []
     entries = [(item, "s.yaml") for item in load_yaml(SOURCES, "s.yaml")["sources"]]
     sources = parse_sources(entries, problems)
-    assert sources == {"nice-cks": Source("nice-cks", "NICE CKS", "guideline", "Back pain, low (without radiculopathy)."),
+    assert sources == {"nice-cks": Source("nice-cks", "NICE CKS", "guideline", "Back pain, low (without radiculopathy).",
+                                           "https://cks.nice.org.uk/topics/back-pain-low-without-radiculopathy/"),
                        "no-title": Source("no-title", "", "", "")}
     assert [str(p) for p in problems] == [
-        "s.yaml:6: [error] duplicate id 'nice-cks' (first at s.yaml:2) (load)",
-        "s.yaml:8: [error] sources entry needs an id matching ^[a-z0-9_-]+$, got 'Bad Id' (load)",
-        "s.yaml:11: [error] unknown source field 'colour'. Allowed: id, title, kind, note. (load)",
-        "s.yaml:10: [error] title must be a non-empty text (load)",
+        "s.yaml:7: [error] duplicate id 'nice-cks' (first at s.yaml:2) (load)",
+        "s.yaml:9: [error] sources entry needs an id matching ^[a-z0-9_-]+$, got 'Bad Id' (load)",
+        "s.yaml:12: [error] unknown source field 'colour'. Allowed: id, title, kind, note, url. (load)",
+        "s.yaml:11: [error] title must be a non-empty text (load)",
     ]
 
 

@@ -26,7 +26,8 @@ def _json(data: Any) -> None:
 
 @click.group("rules")
 def rules_group() -> None:
-    """Check, test, list and show the rules of a knowledge base, and measure their coverage."""
+    """Check, test, list and show the rules of a knowledge base, measure their coverage, and
+    draw its safety evidence: traceability, hazards, diff and mutation testing."""
 
 
 @rules_group.command("check")
@@ -140,3 +141,14 @@ def coverage_command(files: tuple[str, ...], output_format: str, input_format: s
     else:
         click.echo(format_coverage_table(report), nl=False)
     sys.exit(EXIT_INVALID_CASES if report.invalid else EXIT_OK)
+
+
+def _add_evidence_commands() -> None:
+    """The clinical safety evidence commands (triage/cli/evidence.py) belong to this group too."""
+    from .evidence import COMMANDS
+
+    for command in COMMANDS:
+        rules_group.add_command(command)
+
+
+_add_evidence_commands()

@@ -62,6 +62,8 @@ class Source:
     title: str
     kind: str
     note: str
+    #: Where a reviewer can read it (optional; the traceability report links it).
+    url: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from .model import Source
 
 #: A source id: lower case, digits, ``_`` and ``-`` (``nice-cks-back-pain``).
 SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
-_KEYS = ("id", "title", "kind", "note")
+_KEYS = ("id", "title", "kind", "note", "url")
 
 
 def parse_sources(entries: Entries, problems: list[Problem]) -> dict[str, Source]:
@@ -27,7 +27,8 @@ def parse_sources(entries: Entries, problems: list[Problem]) -> dict[str, Source
     for item, file, ident in entries_with_ids("sources", entries, SOURCE_ID, problems):
         check_keys(file, item, _KEYS, "source field", problems)
         title = required_text(item, "title", file, problems)
-        sources[ident] = Source(ident, title, str(item.get("kind", "")), str(item.get("note", "")).strip())
+        sources[ident] = Source(ident, title, str(item.get("kind", "")), str(item.get("note", "")).strip(),
+                                str(item.get("url", "")).strip())
     return sources
 
 

@@ -16,6 +16,7 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
+import copy
 import enum
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -126,6 +127,23 @@ class Questionnaire:
         self._signatures: dict[tuple[Any, ...], Signature] = {}
         self._decisions: dict[tuple[str, tuple[Any, ...]], bool] = {}
         self._advance()
+
+    def fork(self, session: TriageSession | None = None) -> Questionnaire:
+        """A copy at the same step that moves on its own, on ``session``'s engine (default: this one's).
+
+        What a step decided (answers, asked, skipped, current, emergency) is
+        copied, not recomputed: continuing a fork costs one step's work
+        whatever came before, which is how :meth:`triage.api.TriageKB.questionnaire`
+        resumes a path it has seen. The engine-result memos start empty (they
+        only save work within a step) so a kept state stays small.
+        """
+        twin = copy.copy(self)
+        twin.session = session if session is not None else self.session
+        twin.answers = dict(self.answers)
+        twin.asked = list(self.asked)
+        twin._signatures = {}
+        twin._decisions = {}
+        return twin
 
     # -- state ----------------------------------------------------------------
     @property

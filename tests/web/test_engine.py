@@ -32,13 +32,33 @@ class CountingKB(TriageKB):
 
 def test_starting_the_pool_builds_every_threads_engine_before_any_request(kb: KnowledgeBase) -> None:
     counting = CountingKB(kb)
-    pool = EnginePool(counting, threads=2)
+    pool = EnginePool(counting, threads=2, questionnaire_threads=3)
     try:
         pool.start()
-        assert len(set(counting.asked_by)) == 2
-        assert all(name.startswith("triage-engine") for name in counting.asked_by)
+        names = set(counting.asked_by)
+        assert len({n for n in names if n.startswith("triage-engine")}) == 2
+        assert len({n for n in names if n.startswith("triage-questionnaire")}) == 3
         result = asyncio.run(pool.run(counting.triage, {**BASE_CASE, "id": "after-start"}))
         assert result["id"] == "after-start"
+    finally:
+        pool.close()
+
+
+def test_a_single_case_is_answered_while_every_questionnaire_thread_is_busy(kb: KnowledgeBase) -> None:
+    """Questionnaire steps have their own threads: a single case never queues behind them."""
+    pool = EnginePool(TriageKB(kb), questionnaire_threads=1)
+    release = threading.Event()
+
+    async def both() -> dict[str, object]:
+        stuck = asyncio.ensure_future(pool.step(release.wait, 60))
+        try:
+            return await asyncio.wait_for(pool.run(pool.kb.triage, {**BASE_CASE, "id": "beside"}), 60)
+        finally:
+            release.set()
+            await stuck
+
+    try:
+        assert asyncio.run(both())["id"] == "beside"
     finally:
         pool.close()
 

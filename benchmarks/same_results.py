@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import generate_cases  # noqa: E402
+from cases import generate_cases, questionnaire_answers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Output formats whose bytes are compared (the table depends on the terminal width).
@@ -115,7 +115,7 @@ def walk_digests(version: bytes) -> list[str]:
     people += [(f"generated#{n}", case) for n, case in enumerate(generate_cases(WALKS, seed=7), start=1)]
     found = []
     for name, case in people:
-        person = _answers_of(case, api.kb.questions)
+        person = questionnaire_answers(case, api.kb.questions)
         digest = hashlib.sha256()
         answers: dict[str, object] = {}
         while True:
@@ -126,18 +126,6 @@ def walk_digests(version: bytes) -> list[str]:
             answers[reply["question"]["id"]] = person[reply["question"]["id"]]
         found.append(f"walk {name} steps={len(answers)} {digest.hexdigest()}")
     return found
-
-
-def _answers_of(case: dict[str, object], questions: object) -> dict[str, object]:
-    """The answers a person with ``case`` gives: each question's share of its field."""
-    answers: dict[str, object] = {}
-    for question in questions:  # type: ignore[attr-defined]
-        value = case.get(question.field)
-        if question.answer == "many":
-            offered = [c.value for c in question.choices]
-            value = [v for v in value or () if v in offered] or ([] if question.may_be_empty else offered[:1])
-        answers[question.id] = value
-    return answers
 
 
 def _masked(output: bytes, version: bytes) -> bytes:

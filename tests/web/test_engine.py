@@ -91,3 +91,18 @@ def test_a_server_worker_keeps_what_it_loaded_at_start_out_of_gc_scans(
         assert gc.get_freeze_count() > 10_000  # the knowledge base, its engine, the web stack
     finally:
         application.state.engine.close()
+
+
+def test_serve_sizes_each_workers_questionnaire_threads_by_its_option(
+        unfrozen: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`triage serve --questionnaire-threads 3` reaches every worker through the environment."""
+    for name in (web_app.RULES_ENV, web_app.CORS_ENV, web_app.THREADS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    web_app.configure_environment(None, (), 3)
+    application = web_app.app_from_environment()
+    try:
+        assert application.state.engine.questionnaire_threads == 3
+        names = {t.name for t in threading.enumerate()}
+        assert len({n for n in names if n.startswith("triage-questionnaire")}) >= 3
+    finally:
+        application.state.engine.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -14,7 +15,7 @@ from triage.api import TriageKB
 from triage.kb import KnowledgeBase
 from triage.session import TriageSession
 from triage.web import app as web_app
-from triage.web.engine import EnginePool
+from triage.web.engine import SWITCH_INTERVAL, EnginePool
 
 
 class CountingKB(TriageKB):
@@ -77,8 +78,11 @@ def test_a_batch_comes_back_in_order_with_error_records_in_place(kb: KnowledgeBa
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    """Undo what a server worker's start-up does to the whole process (this one, in a test)."""
+    interval = sys.getswitchinterval()
     yield
     gc.unfreeze()
+    sys.setswitchinterval(interval)
 
 
 def test_a_server_worker_keeps_what_it_loaded_at_start_out_of_gc_scans(
@@ -102,6 +106,7 @@ def test_serve_sizes_each_workers_questionnaire_threads_by_its_option(
     application = web_app.app_from_environment()
     try:
         assert application.state.engine.questionnaire_threads == 3
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
         names = {t.name for t in threading.enumerate()}
         assert len({n for n in names if n.startswith("triage-questionnaire")}) >= 3
     finally:

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import json
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import TriageKB, load
 from . import api_routes, pages
-from .engine import QUESTIONNAIRE_THREADS, EnginePool
+from .engine import QUESTIONNAIRE_THREADS, SWITCH_INTERVAL, EnginePool
 from .templating import templates
 
 #: Request bodies larger than this get 413 (a case is under 2 KB; 1,000 fit easily).
@@ -106,10 +107,12 @@ def app_from_environment() -> Starlette:
     Everything a worker loads at start-up (the knowledge base, its compiled
     engines, the web stack) lives as long as the process, so it is frozen out
     of the garbage collector's scans: a full collection over it took 20 to
-    50 ms, a stall for every request queued in that process.
+    50 ms, a stall for every request queued in that process. The process's
+    thread switch interval is :data:`~triage.web.engine.SWITCH_INTERVAL`.
     """
     origins = json.loads(os.environ.get(CORS_ENV) or "[]")
     threads = int(os.environ.get(THREADS_ENV) or QUESTIONNAIRE_THREADS)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app(os.environ.get(RULES_ENV) or None, origins, questionnaire_threads=threads)
     app.state.engine.start()
     gc.collect()

@@ -7,8 +7,14 @@
 For single-case ``POST /api/v1/triage`` at 1, 8 and 32 concurrent clients it
 sends a fixed number of requests (each client on its own keep-alive
 connection) and prints requests/s and p50/p99 latency; then it sends a fixed
-number of 1,000-case batches and prints cases/s. Every response is checked
-(status 200, a result per case). It stops by itself and asserts nothing:
+number of 1,000-case batches and prints cases/s. Then the mixed workload:
+``--walkers`` people walk the whole questionnaire (half through the pages,
+``GET /`` then ``POST /question`` per answer, half through ``POST
+/api/v1/next``), each thinking ``--think`` seconds (0.5 to 1.5 times, at
+random) before each answer, ``--walks`` times each, while ``--mixed-clients``
+single-case clients send cases without pause; it prints p50/p99 of each kind
+of request. Every response is checked (status 200, a result per case, a
+question or a result per step). It stops by itself and asserts nothing:
 figures are read from the printed Markdown table (see README).
 
 The client is a bare asyncio protocol speaking HTTP/1.1 (on uvloop when the
@@ -21,20 +27,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import platform
+import random
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import generate_cases  # noqa: E402
+from cases import generate_cases, questionnaire_answers  # noqa: E402
 
 try:  # the client's own event loop: uvloop leaves more of the shared cores to the server
     from uvloop import run as run_loop
@@ -48,11 +58,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(workers: int, threads: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """``triage serve`` on a free loopback port; waits until /healthz answers."""
     port = free_port()
+    more = ["--questionnaire-threads", str(threads)] if threads else []
     server = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--port", str(port),
-                               "--workers", str(workers)], stdout=subprocess.DEVNULL)
+                               "--workers", str(workers), *more], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -110,11 +121,20 @@ class Connection(asyncio.Protocol):
         if self.reply is not None and not self.reply.done():
             self.reply.set_exception(exc or ConnectionError("the server closed the connection"))
 
-    async def post(self, host: str, path: str, body: bytes) -> tuple[int, bytes]:
+    async def post(self, host: str, path: str, body: bytes,
+                   content_type: bytes = b"application/json") -> tuple[int, bytes]:
         assert self.transport is not None
         self.reply = asyncio.get_running_loop().create_future()
-        self.transport.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (path.encode(), host.encode(), len(body), body))
+        # Origin and Sec-Fetch-Site as a browser sends them on a same-origin form post.
+        self.transport.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nOrigin: http://%s\r\n"
+                             b"Sec-Fetch-Site: same-origin\r\nContent-Length: %d\r\n\r\n%s"
+                             % (path.encode(), host.encode(), content_type, host.encode(), len(body), body))
+        return await self.reply
+
+    async def get(self, host: str, path: str) -> tuple[int, bytes]:
+        assert self.transport is not None
+        self.reply = asyncio.get_running_loop().create_future()
+        self.transport.write(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path.encode(), host.encode()))
         return await self.reply
 
     def close(self) -> None:
@@ -150,6 +170,109 @@ async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) 
     return time.perf_counter() - start, latencies
 
 
+_CURRENT = re.compile(rb'name="current" value="([^"]*)"')
+_ANSWERS = re.compile(rb'name="answers" value="([^"]*)"')
+
+
+def _form_answer(question: dict[str, Any], value: Any) -> list[tuple[str, str]]:
+    """An answer as the question page's form sends it."""
+    if question["kind"] == "many":
+        return [("answer", v) for v in value or []]
+    if value is None:
+        return [("answer", "" if question["kind"] == "number" else "unknown")]
+    if isinstance(value, bool):
+        return [("answer", "true" if value else "false")]
+    return [("answer", str(value))]
+
+
+async def walk(url: str, person: dict[str, Any], questions: dict[str, dict[str, Any]], pages: bool,
+               think: float, rng: random.Random, steps: list[float]) -> None:
+    """One person through the whole questionnaire, one request per answer; each latency into ``steps``."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    connection = await Connection.open(host, port)
+    try:
+        answers: dict[str, Any] = {}
+        start = time.perf_counter()
+        status, reply = await (connection.get(host, "/") if pages else
+                               connection.post(host, "/api/v1/next", b"{}"))
+        while True:
+            steps.append(time.perf_counter() - start)
+            if status != 200:
+                raise SystemExit(f"questionnaire step: HTTP {status}: {reply[:200]!r}")
+            if pages:
+                found = _CURRENT.search(reply)
+                if found is None:
+                    return  # the result or emergency page
+                current = html.unescape(found.group(1).decode())
+                carried = _ANSWERS.search(reply)
+                answers = json.loads(html.unescape(carried.group(1).decode())) if carried else {}
+            else:
+                step = json.loads(reply)
+                if "question" not in step:
+                    return
+                current = step["question"]["id"]
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+            start = time.perf_counter()
+            if pages:
+                form = [("answers", json.dumps(answers)), ("remembered", "{}"), ("current", current),
+                        ("action", "next"), *_form_answer(questions[current], person[current])]
+                status, reply = await connection.post(host, "/question", urlencode(form).encode(),
+                                                      b"application/x-www-form-urlencoded")
+            else:
+                answers[current] = person[current]
+                status, reply = await connection.post(host, "/api/v1/next", json.dumps(answers).encode())
+    finally:
+        connection.close()
+
+
+async def run_mixed(url: str, people: list[dict[str, Any]], questions: dict[str, dict[str, Any]],
+                    singles: list[bytes], walkers: int, walks: int, think: float,
+                    clients: int) -> tuple[list[float], list[float], list[float], float]:
+    """``walkers`` people walking ``walks`` times beside ``clients`` single-case clients.
+
+    Returns the latencies of page steps, of /next steps and of single cases,
+    and the wall time.
+    """
+    page_steps: list[float] = []
+    next_steps: list[float] = []
+    latencies: list[float] = []
+    done = asyncio.Event()
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    async def walker(n: int) -> None:
+        rng = random.Random(n)
+        for k in range(walks):
+            person = people[(n * walks + k) % len(people)]
+            await walk(url, person, questions, n % 2 == 0, think, rng, page_steps if n % 2 == 0 else next_steps)
+
+    async def single(n: int) -> None:
+        connection = await Connection.open(host, port)
+        try:
+            k = n
+            while not done.is_set():
+                body = singles[k % len(singles)]
+                k += clients
+                start = time.perf_counter()
+                status, reply = await connection.post(host, "/api/v1/triage", body)
+                latencies.append(time.perf_counter() - start)
+                if status != 200:
+                    raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
+        finally:
+            connection.close()
+
+    async def walkers_then_stop() -> None:
+        try:
+            await asyncio.gather(*(walker(n) for n in range(walkers)))
+        finally:
+            done.set()
+
+    start = time.perf_counter()
+    await asyncio.gather(walkers_then_stop(), *(single(n) for n in range(clients)))
+    return page_steps, next_steps, latencies, time.perf_counter() - start
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -159,15 +282,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an already running server (default: start triage serve)")
     parser.add_argument("--workers", type=int, default=2, help="triage serve --workers (default 2)")
+    parser.add_argument("--questionnaire-threads", type=int, help="triage serve --questionnaire-threads")
     parser.add_argument("--requests", type=int, default=3000, help="single-case requests per level")
     parser.add_argument("--clients", default="1,8,32", help="concurrency levels (default 1,8,32)")
     parser.add_argument("--batches", type=int, default=20, help="1,000-case batches to send (0: none)")
+    parser.add_argument("--walkers", type=int, default=16,
+                        help="people walking the questionnaire in the mixed workload (default 16; 0: none)")
+    parser.add_argument("--walks", type=int, default=2, help="whole questionnaires each walker walks (default 2)")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a walker thinks before each answer, on average (default 1)")
+    parser.add_argument("--mixed-clients", type=int, default=8,
+                        help="single-case clients beside the walkers (default 8)")
+    parser.add_argument("--mixed-only", action="store_true", help="only the mixed workload")
     args = parser.parse_args()
 
     server = None
     url = args.url
     if url is None:
-        server, url = start_server(args.workers)
+        server, url = start_server(args.workers, args.questionnaire_threads)
     try:
         cases = list(generate_cases(max(args.requests, 1000)))
         singles = [json.dumps(c).encode() for c in cases[:args.requests]]
@@ -178,21 +310,51 @@ def main() -> None:
         print()
         print("| load | requests | requests/s | p50 ms | p99 ms | cases/s |")
         print("|---|---|---|---|---|---|")
-        for clients in (int(c) for c in args.clients.split(",")):
+        for clients in ([] if args.mixed_only else [int(c) for c in args.clients.split(",")]):
             wall, latencies = run_loop(run_clients(url, singles, clients, 1))
             print(f"| 1 case per request, {clients} clients | {len(singles):,} | {len(singles) / wall:,.0f} "
                   f"| {percentile(latencies, .5) * 1000:.1f} | {percentile(latencies, .99) * 1000:.1f} "
                   f"| {len(singles) / wall:,.0f} |", flush=True)
-        if args.batches < 1:
-            return
-        wall, latencies = run_loop(run_clients(url, [batch] * args.batches, 2, 1000))
-        print(f"| 1,000 cases per request, 2 clients | {args.batches:,} | {args.batches / wall:,.1f} "
-              f"| {percentile(latencies, .5) * 1000:.0f} | {percentile(latencies, .99) * 1000:.0f} "
-              f"| {args.batches * 1000 / wall:,.0f} |")
+        if args.batches > 0 and not args.mixed_only:
+            wall, latencies = run_loop(run_clients(url, [batch] * args.batches, 2, 1000))
+            print(f"| 1,000 cases per request, 2 clients | {args.batches:,} | {args.batches / wall:,.1f} "
+                  f"| {percentile(latencies, .5) * 1000:.0f} | {percentile(latencies, .99) * 1000:.0f} "
+                  f"| {args.batches * 1000 / wall:,.0f} |", flush=True)
+        if args.walkers > 0:
+            mixed(url, args, cases, singles)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+
+
+def mixed(url: str, args: argparse.Namespace, cases: list[dict[str, Any]], singles: list[bytes]) -> None:
+    """The mixed workload: people walking the questionnaire beside single-case clients."""
+    with urllib.request.urlopen(url + "/api/v1/questions", timeout=30) as reply:
+        questions = {q["id"]: q for q in json.load(reply)["questions"]}
+
+    class Asked:  # what questionnaire_answers reads of a question
+        def __init__(self, data: dict[str, Any]) -> None:
+            self.id, self.field, self.answer = data["id"], data["field"], data["kind"]
+            self.choices = [argparse.Namespace(value=c["value"]) for c in data["choices"]]
+            self.may_be_empty = data["may_be_empty"]
+
+    # People with warning signs stop at once; walk the ones who answer everything that matters.
+    people = [questionnaire_answers({**case, "red_flags": [], "conditions": []},
+                                    [Asked(q) for q in questions.values()]) for case in cases[:200]]
+    pages, nexts, latencies, wall = run_loop(run_mixed(url, people, questions, singles, args.walkers, args.walks,
+                                                       args.think, args.mixed_clients))
+    print()
+    print(f"Mixed: {args.walkers} people walking the questionnaire {args.walks} times each (half by the "
+          f"pages, half by /api/v1/next; {args.think:g} s thinking per answer on average) beside "
+          f"{args.mixed_clients} single-case clients, {wall:.0f} s")
+    print()
+    print("| requests | count | per s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|")
+    for name, values in (("questionnaire step, pages", pages), ("questionnaire step, /api/v1/next", nexts),
+                         (f"single case beside {args.walkers} walkers", latencies)):
+        print(f"| {name} | {len(values):,} | {len(values) / wall:,.1f} | {percentile(values, .5) * 1000:.1f} "
+              f"| {percentile(values, .99) * 1000:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

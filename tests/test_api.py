@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 import threading
@@ -13,7 +14,7 @@ from helpers import BASE_CASE
 from test_questionnaire import SELF_CARE as SELF_CARE_TYPED  # the same person, typed at a terminal
 
 import triage
-from triage.api import TriageKB, answers_file
+from triage.api import TriageKB, answer_text, answers_file
 from triage.errors import CaseError
 from triage.questionnaire import Questionnaire
 from triage.session import TriageSession
@@ -171,3 +172,153 @@ def test_pandas_frame_in_frame_out(api: TriageKB) -> None:
     results = pd.DataFrame(api.triage_many(cases.to_dict("records")))
     assert list(results["id"]) == ["p1", "p2"]
     assert list(results["disposition"]) == ["self_care", "urgent"]
+
+
+# -- the questionnaire at scale: one step's work per request ------------------------------------
+class CountingSession(TriageSession):
+    """A session that counts its engine runs."""
+
+    runs = 0
+
+    def triage(self, case: Any) -> Any:
+        CountingSession.runs += 1
+        return super().triage(case)
+
+
+class CountingKB(TriageKB):
+    """A TriageKB whose threads' sessions count their engine runs."""
+
+    @property
+    def session(self) -> TriageSession:
+        if getattr(self._local, "session", None) is None:
+            self._local.session = CountingSession(self.kb)
+        return self._local.session
+
+
+def _golden_answers(kb: Any) -> list[tuple[str, dict[str, Any]]]:
+    """One golden case per expected disposition and top muscle, as the JSON answers its person gives.
+
+    One per kind of result keeps the walks affordable (a full walk is up to a
+    thousand engine runs); ``benchmarks/same_results.py --parts walks`` walks
+    every golden case, to compare two versions.
+    """
+    import yaml
+    from helpers import ROOT
+
+    people, seen = [], set()
+    for name in ("cases.yaml", "policy-v2.yaml"):
+        for entry in yaml.safe_load((ROOT / "tests" / "golden" / name).read_text()):
+            expect = entry.get("expect", {})
+            kind = {expect.get("disposition"), *(expect.get("likely_muscles") or ())[:1]}
+            if not kind <= seen:
+                seen |= kind
+                people.append((entry["name"], _answers_of(entry["case"], kb)))
+    return people
+
+
+def _answers_of(case: dict[str, Any], kb: Any) -> dict[str, Any]:
+    """The answers a person with ``case`` gives: each question's share of its field."""
+    answers: dict[str, Any] = {}
+    for question in kb.questions:
+        value = case.get(question.field)
+        if question.answer == "many":
+            offered = [c.value for c in question.choices]
+            value = [v for v in value or () if v in offered]
+            if not value and not question.may_be_empty:
+                value = offered[:1]
+        answers[question.id] = value
+    return answers
+
+
+def _random_answers(kb: Any, seed: int) -> dict[str, Any]:
+    """Seeded random answers to every question, warning signs rare (as at an intake)."""
+    import random
+
+    rng = random.Random(seed)
+    answers: dict[str, Any] = {}
+    for question in kb.questions:
+        offered = [c.value for c in question.choices]
+        if question.answer == "many":
+            chance = 0.02 if question.field == "red_flags" else 0.25
+            value: Any = [v for v in offered if rng.random() < chance]
+            if not value and not question.may_be_empty:
+                value = [rng.choice(offered)]
+        elif question.answer == "number":
+            low, high = question.spec.minimum or 0, question.spec.maximum or 120
+            value = None if not question.required and rng.random() < 0.15 else rng.randint(low, high)
+        else:
+            value = None if not question.required and rng.random() < 0.15 else rng.choice(offered)
+        answers[question.id] = value
+    return answers
+
+
+def _walk(api: TriageKB, person: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """Each request of a walk through the questionnaire (answers so far) and its reply as JSON text."""
+    steps, answers = [], {}
+    while True:
+        reply = api.next_question(answers)
+        steps.append((dict(answers), json.dumps(reply, ensure_ascii=False)))
+        if "question" not in reply:
+            return steps
+        asked = reply["question"]["id"]
+        answers[asked] = person[asked]
+
+
+def _live(api: TriageKB, person: dict[str, Any]) -> list[str]:
+    """The same walk on one live questionnaire (as ``triage ask`` holds it), each step as JSON text."""
+    state = Questionnaire(api.session)
+    steps = [json.dumps(api.step_data(state), ensure_ascii=False)]
+    while state.current is not None:
+        assert state.respond(answer_text(state.current, person[state.current.id])).accepted
+        steps.append(json.dumps(api.step_data(state), ensure_ascii=False))
+    return steps
+
+
+@pytest.fixture(scope="module")
+def kept(kb: Any) -> TriageKB:
+    """A TriageKB that keeps questionnaire states (the default), shared by the tests below."""
+    return TriageKB(kb)
+
+
+def test_every_golden_path_gives_the_same_bytes_as_a_live_questionnaire(kept: TriageKB, kb: Any) -> None:
+    for name, person in _golden_answers(kb):
+        walked = [text for _, text in _walk(kept, person)]
+        assert walked == _live(kept, person), name
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_random_paths_give_todays_bytes_in_any_order_of_requests(kb: Any, seed: int) -> None:
+    """Kept states change nothing: each reply is that of a replay from scratch, whatever came before."""
+    person = _random_answers(kb, seed)
+    api = TriageKB(kb)
+    steps = _walk(api, person)
+    assert [text for _, text in steps] == _live(api, person)
+    replay = TriageKB(kb, step_cache=0)  # every answer replayed from the first, as before
+    assert json.dumps(replay.next_question(steps[-1][0]), ensure_ascii=False) == steps[-1][1]
+    # Back, a reload, answers in another key order: all the same.
+    for answers, text in [*reversed(steps), *steps]:
+        backwards = dict(reversed(list(answers.items())))
+        assert json.dumps(api.next_question(backwards), ensure_ascii=False) == text
+
+
+def test_a_request_costs_one_step_of_engine_work_not_a_replay(kb: Any) -> None:
+    """Walking the questionnaire one request per answer runs the engine about as often as one
+    live walk; a request for a step already reached (Back, a reload) runs it once, for the result."""
+    api = CountingKB(kb)
+    live = Questionnaire(api.session)
+    CountingSession.runs = 0
+    while live.current is not None:
+        live.respond(answer_text(live.current, SELF_CARE_ANSWERS.get(live.current.id)))
+    live_runs = CountingSession.runs
+    CountingSession.runs = 0
+    steps = _walk(api, {**{q.id: None for q in kb.questions}, **SELF_CARE_ANSWERS})
+    assert CountingSession.runs <= 2 * live_runs
+    CountingSession.runs = 0
+    api.next_question(steps[-1][0])
+    assert CountingSession.runs == 1
+
+
+def test_a_kept_state_is_never_changed_by_what_its_caller_does(kept: TriageKB) -> None:
+    state = kept.questionnaire({})
+    state.respond("")
+    assert kept.next_question({})["asked"] == []

@@ -284,6 +284,20 @@ def test_each_respelled_value_is_said_once_per_file(tmp_path: Path) -> None:
                     "'Knee' read as 'knee' (said once for this file)"]
 
 
+def test_commas_in_list_cells_separate_values_said_once_per_file(tmp_path: Path) -> None:
+    """A ;-separated clinic export with `Buttock, Back of Thigh` typed in a list cell."""
+    assert not any("," in v for spec in VOCABULARY.fields.values() if spec.is_list for v in spec.values)
+    records, said = _read_csv_text(tmp_path, "id;pain_sites;triggers;red_flags;conditions\n"
+                                             "a;Buttock, Back of Thigh;tennis_serve;none;none\n"
+                                             "b;hip,knee;desk_work, driving;none;none\n")
+    assert [sorted(r.value("pain_sites")) for r in records] == [
+        ["back_of_thigh", "buttock"], ["hip", "knee"]]
+    assert sorted(records[1].value("triggers")) == ["desk_work", "driving"]
+    commas = [m for m in said if "commas" in m]
+    assert commas == ["commas in list cells read as separators between values, as ';' is "
+                      "(said once for this file)"]
+
+
 def test_every_problem_of_a_yaml_case_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "cases.yaml", "id: a\nage: old\npain_sites: [hip, elbow, shoulder]\n"
                                          "triggers: [tenis_serve]\nred_flags: []\n")

@@ -78,3 +78,16 @@ def test_firing_order_does_not_depend_on_hash_seeds() -> None:
         outputs.add(run.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop())["disposition"] == "urgent"
+
+
+def test_a_rule_testing_referred_fires_once_however_many_referrals(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    (rules / "zz-referred.yaml").write_text(
+        "rules:\n  - id: muscle.psoas.when_referred\n    description: A test rule.\n"
+        "    sources: [article-002]\n    when:\n      referred: true\n"
+        "    then: {sign: psoas, strength: supporting}\n")
+    kb = load_knowledge_base(rules)
+    result = TriageSession(kb).triage(make_case(red_flags=["fever", "night_pain"], age=75))
+    assert len(result.referral.reasons) > 1 if result.referral else False
+    assert [f.rule for f in result.fired_rules].count("muscle.psoas.when_referred") == 1

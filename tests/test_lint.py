@@ -306,3 +306,28 @@ def test_findings_are_sorted_errors_first(rules_copy: Path) -> None:
                + _rule("muscle.psoas.b", "      age: {below: 0}\n"))
     severities = [p.severity for p in check_knowledge_base(rules_copy)]
     assert severities == sorted(severities, key=lambda s: s != "error") and "error" in severities
+
+
+def _referred_rule(rules_copy: Path) -> Path:
+    return _add_rules(rules_copy, _rule("muscle.psoas.when_referred", "      referred: true\n"))
+
+
+def test_a_test_matching_each_of_several_facts_fires_per_fact(rules_copy: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`referred: true` compiled as a bare pattern (as it once was) fires once per referral: an error."""
+    from triage import compiler
+
+    compiled = compiler._engine_patterns
+
+    def bare(condition):  # noqa: ANN001, ANN202 - the compiler's signature
+        if condition.subject == "referred" and condition.operand:
+            return [compiler.fact_classes.Referral()]
+        return compiled(condition)
+
+    path = _referred_rule(rules_copy)
+    monkeypatch.setattr(compiler, "_engine_patterns", bare)
+    found = _findings(rules_copy, "fires-per-fact")
+    assert [(p.location.file, p.severity) for p in found] == [(str(path), "error")]
+    assert "muscle.psoas.when_referred" in found[0].message and "once per fact" in found[0].message
+    monkeypatch.setattr(compiler, "_engine_patterns", compiled)
+    assert _findings(rules_copy, "fires-per-fact") == []

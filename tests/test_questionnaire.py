@@ -6,7 +6,8 @@ import pytest
 
 from triage.kb import KnowledgeBase, Question
 from triage.questionnaire import (
-    CANNOT_MATTER, InvalidAnswer, Outcome, Questionnaire, candidate_answers, parse_answer, rules_using_answer)
+    CANNOT_MATTER, InvalidAnswer, Outcome, Questionnaire, candidate_answers, parse_answer, rule_dependencies,
+    rules_using_answer)
 from triage.session import TriageSession
 from triage.vocabulary import Disposition
 
@@ -201,6 +202,25 @@ def test_why_follows_derived_facts_and_leaves_out_ruled_out_rules(session: Triag
     assert "muscle.piriformis.prolonged_sitting" in ids  # driving -> long sitting -> sign
     assert "refer.urgent.fall_age_70_plus" not in ids  # age 30 rules it out
     assert ids.index("muscle.piriformis.tennis_serve") < ids.index("muscle.piriformis.prolonged_sitting")
+
+
+def test_why_we_ask_names_exactly_the_rules_the_skip_logic_says_depend_on_the_answer(
+        kb: KnowledgeBase) -> None:
+    """For every question: the rules WHY lists are those whose dependencies (the skip logic's walk,
+    through every chain of conclusions) include its field, with nothing answered yet."""
+    depends_on = rule_dependencies(kb.rules)
+    for asked in kb.questions:
+        listed = [rule.id for rule in rules_using_answer(asked, kb, lambda field: None)]
+        assert len(listed) == len(set(listed)), asked.id
+        assert set(listed) == {r.id for r in kb.rules if asked.field in depends_on[r.id]}, asked.id
+
+
+def test_why_for_the_pain_sites_follows_the_chain_to_the_nerve_symptom_rules(kb: KnowledgeBase) -> None:
+    """pain sites -> derived leg pain -> derived nerve symptoms -> the nerve-symptom referrals."""
+    listed = {rule.id for rule in rules_using_answer(question(kb, "pain_sites"), kb, lambda field: None)}
+    nerve = {r.id for r in kb.rules for c in r.conditions
+             if c.subject == "derived" and "nerve_symptoms" in c.values()}
+    assert nerve and nerve <= listed
 
 
 def test_an_answer_that_does_not_fit_is_refused_with_the_reason(session: TriageSession) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,52 @@ from .vocabulary import with_allowed
 QUESTIONNAIRE_ID = "ask"
 
 
+#: Questionnaire states kept by default (about 8 kB each, 16 MB in all): a step of each of about
+#: 140 people on a 14-question path.
+STEP_CACHE_SIZE = 2048
+#: A questionnaire path: (question id, answer as typed) in the order asked.
+AnswerPath = tuple[tuple[str, str], ...]
+
+
+class StepCache:
+    """Questionnaire states by case id and path, least recently used dropped first; thread-safe.
+
+    A kept state is never changed (it is forked before it moves on), so
+    several threads may resume it at once.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._states: OrderedDict[tuple[str, AnswerPath], Questionnaire] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, AnswerPath]) -> Questionnaire | None:
+        """The state kept at ``key``, if any (it becomes the most recently used)."""
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None:
+                self._states.move_to_end(key)
+            return state
+
+    def put(self, key: tuple[str, AnswerPath], state: Questionnaire) -> None:
+        """Keep ``state`` at ``key``, dropping the least recently used beyond :attr:`size`."""
+        if self.size < 1:
+            return
+        with self._lock:
+            self._states[key] = state
+            self._states.move_to_end(key)
+            while len(self._states) > self.size:
+                self._states.popitem(last=False)
+
+
 class TriageKB:
     """One loaded knowledge base, ready to triage, question and audit."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, step_cache: int = STEP_CACHE_SIZE) -> None:
+        """``step_cache``: how many questionnaire states to keep for resuming paths (0: none)."""
         self.kb = kb
         self._local = threading.local()
+        self._steps = StepCache(step_cache)
 
     @property
     def version(self) -> str:
@@ -132,6 +173,11 @@ class TriageKB:
         The answers are given to :class:`Questionnaire` one by one, in the
         order it asks for them, so which questions come, which are skipped and
         when an emergency stops it is decided by the state machine alone.
+        Each state reached is kept (:class:`StepCache`, by the answers in the
+        order given), so the next request on the same path resumes from it
+        and costs one step, not a replay of every earlier one; a state not
+        kept (evicted, or first seen by another process) is replayed, with
+        the same result.
         Answers to questions it never asks are ignored. Answers are JSON
         values: a list of choice values (``many``), one value or ``null``
         (``one``), a whole number or ``null`` (``number``), ``true``/``false``
@@ -147,15 +193,27 @@ class TriageKB:
             if key not in known:
                 raise CaseError(f"unknown question {key!r}", Location(case=case_id, field=str(key)),
                                 value=str(key)[:200], allowed="one of: " + ", ".join(sorted(known)))
-        state = Questionnaire(self.session, case_id)
+        path: AnswerPath = ()
+        state = self._steps.get((case_id, path))
+        if state is None:
+            state = Questionnaire(self.session, case_id)
+            self._steps.put((case_id, path), state)
         while state.current is not None and state.current.id in answers:
             question = state.current
             text = answer_text(question, answers[question.id], case_id)
+            path += ((question.id, text),)
+            kept = self._steps.get((case_id, path))
+            if kept is not None:
+                state = kept
+                continue
+            state = state.fork(self.session)  # a kept state never changes: it may be resumed again
             reply = state.respond(text)
             if not reply.accepted:  # answer_text checked the answer; this cannot happen
                 raise CaseError(reply.reason or f"the answer was not taken ({reply.outcome.value})",
                                 Location(case=case_id, field=question.id), value=answers[question.id])
-        return state
+            state = state.fork(self.session)  # without the step's search memos: a kept state stays small
+            self._steps.put((case_id, path), state)
+        return state.fork(self.session)
 
     def next_question(self, answers: Mapping[str, Any],
                       case_id: str = QUESTIONNAIRE_ID) -> dict[str, Any]:
@@ -166,7 +224,10 @@ class TriageKB:
         the contract's shape); a result carries ``emergency`` (true when an
         emergency sign stopped the questions early).
         """
-        state = self.questionnaire(answers, case_id)
+        return self.step_data(self.questionnaire(answers, case_id))
+
+    def step_data(self, state: Questionnaire) -> dict[str, Any]:
+        """What :meth:`next_question` answers for the questionnaire ``state`` (one held live, say)."""
         out: dict[str, Any] = {}
         if state.current is not None:
             out["question"] = question_data(state.current, state)
@@ -319,5 +380,6 @@ def _source_data(source: Any) -> dict[str, Any]:
             if key != "location" and not key.startswith("_")}
 
 
-__all__ = ["QUESTIONNAIRE_ID", "TriageKB", "answer_text", "answers_file", "answers_yaml", "incomplete_note",
+__all__ = ["QUESTIONNAIRE_ID", "STEP_CACHE_SIZE", "StepCache", "TriageKB", "answer_text", "answers_file",
+           "answers_yaml", "incomplete_note",
            "load", "question_data", "why_outline"]

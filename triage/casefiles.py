@@ -190,11 +190,15 @@ class _Reading:
         if self._warn is not None:
             self._warn(InputWarning(Location(self.name, line, field=field), message))
 
+    def once(self, key: tuple[str, ...], line: int | None, message: str, field: str | None = None) -> None:
+        """Warn with ``message`` the first time ``key`` is noticed in this file only."""
+        if key not in self._said:
+            self._said.add(key)
+            self.warn(line, message, field)
+
     def respelled(self, field: str, given: str, used: str, line: int | None) -> None:
         """A value read in the vocabulary's spelling: said once per file for each spelling."""
-        if ("value", field, given) not in self._said:
-            self._said.add(("value", field, given))
-            self.warn(line, f"{given!r} read as {used!r} (said once for this file)", field)
+        self.once(("value", field, given), line, f"{given!r} read as {used!r} (said once for this file)", field)
 
 
 def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
@@ -620,13 +624,32 @@ def _read_csv(stream: IO[str], name: str, vocabulary: Vocabulary,
                     f"the row has {len(cells)} cells but the header has {len(header)}",
                     Location(name, line, case_id), value=";".join(extra)))
                 continue
-            yield _case_or_error(row, name, n, line, vocabulary, reading, from_text=True)
+            yield _case_or_error(_comma_lists(row, vocabulary, reading, line), name, n, line, vocabulary,
+                                 reading, from_text=True)
     except csv.Error as exc:
         raise InputFileError(f"invalid CSV: {exc}", Location(name, lines.count)) from None
     if blank:
         shown = ", ".join(map(str, blank[:10])) + (f" and {len(blank) - 10} more" if len(blank) > 10 else "")
         noun = "row was" if len(blank) == 1 else "rows were"
         reading.warn(None, f"{len(blank)} blank {noun} skipped (line{'s' if len(blank) > 1 else ''} {shown})")
+
+
+def _comma_lists(row: dict[str, str], vocabulary: Vocabulary, reading: _Reading, line: int | None) -> dict[str, str]:
+    """``row`` with commas in list cells read as separators, where no value of the field has one.
+
+    A list cell's values are separated by ``;``, but a clinic's export or a
+    person typing ``Buttock, Back of Thigh`` uses commas; when no value of
+    the field contains a comma, a comma can only separate two values, so it
+    is read as one (said once per file).
+    """
+    for column, cell in row.items():
+        spec = vocabulary.fields.get(column)
+        if spec is None or not spec.is_list or "," not in cell or any("," in v for v in spec.values):
+            continue
+        row = {**row, column: cell.replace(",", ";")}
+        reading.once(("comma-lists",), line, "commas in list cells read as separators between values, "
+                     "as ';' is (said once for this file)", column)
+    return row
 
 
 def _detect_delimiter(header: str, vocabulary: Vocabulary, reading: _Reading) -> str:

@@ -92,7 +92,8 @@ def _engine_patterns(condition: Condition) -> list[Any]:
     """Patterns over the engine's own conclusions."""
     subject, op, operand = condition.subject, condition.operator, condition.operand
     if subject == "referred":
-        return [Referral() if operand else NOT(Referral())]
+        # Each referral is its own fact (its rule, its urgency): match once, however many.
+        return [_exists(Referral()) if operand else NOT(Referral())]
     if subject == "self_care":
         return [SelfCare() if operand else NOT(SelfCare())]
     if subject == "derived":
@@ -109,6 +110,33 @@ def _engine_patterns(condition: Condition) -> list[Any]:
 def _exists(fact: Fact) -> Any:
     """Match once however many facts fit (several strong signs, one firing)."""
     return EXISTS(fact)
+
+
+def repeated_matches(kb: KnowledgeBase) -> list[tuple[KnowledgeRule, Condition]]:
+    """The engine tests that compile to a pattern several different facts can each match.
+
+    A rule whose pattern matches each of several facts (two referrals, two
+    signs of a muscle from different rules) fires once per fact, so it
+    records and asserts its conclusion again; every such positive test must
+    be wrapped in EXISTS. Found here from the compiled patterns themselves
+    and the facts the rules can assert, so a new kind of test cannot slip
+    through: ``triage rules check`` reports each (check ``fires-per-fact``).
+    """
+    assertions = [a for rule in kb.rules for a in rule.conclusion.asserts(rule.id)]
+    found = []
+    for rule in kb.rules:
+        for condition in rule.conditions:
+            if condition.on_case:
+                continue
+            for pattern in _engine_patterns(condition):
+                if not type(pattern).__module__ == fact_classes.__name__:
+                    continue  # EXISTS or NOT: at most one match
+                wanted = {k: v for k, v in dict(pattern).items() if isinstance(k, str)}
+                matching = {a.fields for a in assertions if a.fact == type(pattern).__name__
+                            and all(dict(a.fields).get(k) == v for k, v in wanted.items())}
+                if len(matching) > 1:
+                    found.append((rule, condition))
+    return found
 
 
 def _action(rule: KnowledgeRule) -> Callable[..., None]:

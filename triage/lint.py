@@ -19,6 +19,9 @@ check                     severity  finding
 ``not-for-muscle``        warning   a rule recommends a technique for a muscle its
                                     ``for:`` does not list
 ``no-examples``           warning   a rule lacks must-fire or must-not-fire examples
+``fires-per-fact``        error     a rule's engine test compiles to a pattern that
+                                    each of several facts matches, so it would fire
+                                    once per fact (see ``compiler.repeated_matches``)
 ========================  ========  =================================================
 
 A value a question offers but no rule tests is still unused: offering it lets
@@ -68,6 +71,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
     findings += _unrecommended_muscles(kb)
     findings += _techniques_not_for_muscle(kb)
     findings += _missing_examples(kb)
+    findings += _fires_per_fact(kb)
     return sorted(findings, key=lambda p: (p.severity != ERROR, p.location.file or "",
                                            p.location.line or 0))
 
@@ -399,6 +403,15 @@ def _missing_examples(kb: KnowledgeBase) -> list[Problem]:
             problems.append(Problem(rule.location, f"{rule.id} has no examples that "
                                     + " and none that ".join(missing), WARNING, "no-examples"))
     return problems
+
+
+def _fires_per_fact(kb: KnowledgeBase) -> list[Problem]:
+    from .compiler import repeated_matches  # imports experta: not when this module is imported
+
+    return [Problem(_where(rule, condition), f"{rule.id}: {condition.describe()} is compiled to a pattern that "
+                    "each of several facts matches, so the rule would fire once per fact "
+                    "(the compiler must match it once, with EXISTS)", ERROR, "fires-per-fact")
+            for rule, condition in repeated_matches(kb)]
 
 
 __all__ = ["ERROR", "WARNING", "check_knowledge_base", "count", "lint"]

@@ -16,6 +16,7 @@ skipped (see :meth:`Questionnaire.can_matter`).
 
 from __future__ import annotations
 
+import copy
 import enum
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .case import Case, blank_answers, case_dict, parse_case
-from .conclusions import Derive, Refer, Sign
+from .conclusions import Refer, Sign
 from .kb import Choice, KnowledgeBase, KnowledgeRule, Question
 from .results import TriageResult
 from .session import TriageSession
@@ -135,6 +136,23 @@ class Questionnaire:
         self._signatures: dict[tuple[Any, ...], Signature] = {}
         self._decisions: dict[tuple[str, tuple[Any, ...]], bool] = {}
         self._advance()
+
+    def fork(self, session: TriageSession | None = None) -> Questionnaire:
+        """A copy at the same step that moves on its own, on ``session``'s engine (default: this one's).
+
+        What a step decided (answers, asked, skipped, current, emergency) is
+        copied, not recomputed: continuing a fork costs one step's work
+        whatever came before, which is how :meth:`triage.api.TriageKB.questionnaire`
+        resumes a path it has seen. The engine-result memos start empty (they
+        only save work within a step) so a kept state stays small.
+        """
+        twin = copy.copy(self)
+        twin.session = session if session is not None else self.session
+        twin.answers = dict(self.answers)
+        twin.asked = list(self.asked)
+        twin._signatures = {}
+        twin._decisions = {}
+        return twin
 
     # -- state ----------------------------------------------------------------
     @property
@@ -576,22 +594,24 @@ def rules_using_answer(question: Question, kb: KnowledgeBase,
                        value_of: Callable[[str], Any]) -> list[KnowledgeRule]:
     """The rules that use ``question``'s answer and could still apply: why it is asked.
 
-    First the rules that test its field, then those that test a fact derived
-    from it (driving -> long sitting), each in the knowledge base's order.
-    Rules that an answer already given to another field rules out
-    (``value_of`` gives the answers so far) are left out.
+    A rule uses the answer when its field is among the rule's dependencies
+    (:func:`rule_dependencies`, the walk the skip logic uses: the fields it
+    tests, and through every conclusion it tests, those of every rule that
+    can draw it, however long the chain). The rules that test the field come
+    first, then those reached through conclusions, each in the knowledge
+    base's order. Rules that an answer already given to another field rules
+    out (``value_of`` gives the answers so far) are left out.
     """
     return [rule for rule in _rules_using(question.field, kb)
             if _still_possible(rule, question.field, value_of)]
 
 
 def _rules_using(field: str, kb: KnowledgeBase) -> list[KnowledgeRule]:
-    """The rules that test ``field``, then those that test a fact a rule derives from it."""
-    direct = [r for r in kb.rules if any(c.subject == field for c in r.conditions)]
-    derived = {r.conclusion.derived for r in direct if isinstance(r.conclusion, Derive)}
-    chained = [r for r in kb.rules if r not in direct and any(
-        c.subject == "derived" and set(c.values()) & derived for c in r.conditions)]
-    return direct + chained
+    """The rules whose dependencies include ``field``: those testing it first, then the rest."""
+    depends_on = rule_dependencies(kb.rules)
+    using = [r for r in kb.rules if field in depends_on[r.id]]
+    direct = [r for r in using if any(c.subject == field for c in r.conditions)]
+    return direct + [r for r in using if r not in direct]
 
 
 def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], Any]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -14,7 +15,7 @@ from triage.api import TriageKB
 from triage.kb import KnowledgeBase
 from triage.session import TriageSession
 from triage.web import app as web_app
-from triage.web.engine import EnginePool
+from triage.web.engine import SWITCH_INTERVAL, EnginePool
 
 
 class CountingKB(TriageKB):
@@ -32,13 +33,33 @@ class CountingKB(TriageKB):
 
 def test_starting_the_pool_builds_every_threads_engine_before_any_request(kb: KnowledgeBase) -> None:
     counting = CountingKB(kb)
-    pool = EnginePool(counting, threads=2)
+    pool = EnginePool(counting, threads=2, questionnaire_threads=3)
     try:
         pool.start()
-        assert len(set(counting.asked_by)) == 2
-        assert all(name.startswith("triage-engine") for name in counting.asked_by)
+        names = set(counting.asked_by)
+        assert len({n for n in names if n.startswith("triage-engine")}) == 2
+        assert len({n for n in names if n.startswith("triage-questionnaire")}) == 3
         result = asyncio.run(pool.run(counting.triage, {**BASE_CASE, "id": "after-start"}))
         assert result["id"] == "after-start"
+    finally:
+        pool.close()
+
+
+def test_a_single_case_is_answered_while_every_questionnaire_thread_is_busy(kb: KnowledgeBase) -> None:
+    """Questionnaire steps have their own threads: a single case never queues behind them."""
+    pool = EnginePool(TriageKB(kb), questionnaire_threads=1)
+    release = threading.Event()
+
+    async def both() -> dict[str, object]:
+        stuck = asyncio.ensure_future(pool.step(release.wait, 60))
+        try:
+            return await asyncio.wait_for(pool.run(pool.kb.triage, {**BASE_CASE, "id": "beside"}), 60)
+        finally:
+            release.set()
+            await stuck
+
+    try:
+        assert asyncio.run(both())["id"] == "beside"
     finally:
         pool.close()
 
@@ -57,8 +78,11 @@ def test_a_batch_comes_back_in_order_with_error_records_in_place(kb: KnowledgeBa
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    """Undo what a server worker's start-up does to the whole process (this one, in a test)."""
+    interval = sys.getswitchinterval()
     yield
     gc.unfreeze()
+    sys.setswitchinterval(interval)
 
 
 def test_a_server_worker_keeps_what_it_loaded_at_start_out_of_gc_scans(
@@ -69,5 +93,21 @@ def test_a_server_worker_keeps_what_it_loaded_at_start_out_of_gc_scans(
     application = web_app.app_from_environment()
     try:
         assert gc.get_freeze_count() > 10_000  # the knowledge base, its engine, the web stack
+    finally:
+        application.state.engine.close()
+
+
+def test_serve_sizes_each_workers_questionnaire_threads_by_its_option(
+        unfrozen: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`triage serve --questionnaire-threads 3` reaches every worker through the environment."""
+    for name in (web_app.RULES_ENV, web_app.CORS_ENV, web_app.THREADS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    web_app.configure_environment(None, (), 3)
+    application = web_app.app_from_environment()
+    try:
+        assert application.state.engine.questionnaire_threads == 3
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        names = {t.name for t in threading.enumerate()}
+        assert len({n for n in names if n.startswith("triage-questionnaire")}) >= 3
     finally:
         application.state.engine.close()

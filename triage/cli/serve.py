@@ -21,13 +21,16 @@ WEB_MODULES = ("starlette", "uvicorn", "jinja2", "multipart")
               help="Port to listen on.")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               metavar="N", help="Server processes (each loads the knowledge base).")
+@click.option("--questionnaire-threads", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Engine threads per process for questionnaire steps (pages and /api/v1/next), "
+                   "beside the one for single cases and batches. Default: 2.")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="Allow browsers on ORIGIN (e.g. https://app.example) to call the JSON API; "
                    "repeatable. Default: no CORS.")
 @rules_option
 @reports_errors
-def serve_command(host: str, port: int, workers: int, cors_origins: tuple[str, ...],
-                  rules_dir: Path | None) -> None:
+def serve_command(host: str, port: int, workers: int, questionnaire_threads: int | None,
+                  cors_origins: tuple[str, ...], rules_dir: Path | None) -> None:
     """Serve the questionnaire at / and the JSON API at /api/v1/ (needs the web extra).
 
     Nothing a person enters is stored or logged: the answers live in the
@@ -46,7 +49,7 @@ def serve_command(host: str, port: int, workers: int, cors_origins: tuple[str, .
 
     load_session(rules_dir)  # a broken knowledge base fails here, once, with every problem listed
     # Worker processes build the app from the environment (uvicorn needs an import string).
-    configure_environment(rules_dir, cors_origins)
+    configure_environment(rules_dir, cors_origins, questionnaire_threads)
     # No access log: URLs and timings are all it would hold, but nothing a person does is kept.
     options = {"http": NoDelayHTTPProtocol, "access_log": False, "log_level": "warning", "server_header": False}
     if workers > 1 and worker_group.SUPPORTED:

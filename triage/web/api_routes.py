@@ -132,7 +132,7 @@ async def next_question(request: Request) -> Response:
     except BadRequest as exc:
         return _error(exc)
     try:
-        step = await engine_of(request).run(kb.next_question, body)
+        step = await engine_of(request).step(kb.next_question, body)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(step)

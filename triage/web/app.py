@@ -2,7 +2,9 @@
 
 Every request is self-contained (the questionnaire's state is carried in
 the page), so any number of processes or machines can serve the same
-knowledge base behind a load balancer.
+knowledge base behind a load balancer. (Each process keeps the questionnaire
+states it reached, to resume a path in one step; a request it has not seen
+is replayed, with the same result.)
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import gc
 import json
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import TriageKB, load
 from . import api_routes, pages
-from .engine import EnginePool
+from .engine import QUESTIONNAIRE_THREADS, SWITCH_INTERVAL, EnginePool
 from .templating import templates
 
 #: Request bodies larger than this get 413 (a case is under 2 KB; 1,000 fit easily).
@@ -35,6 +38,7 @@ MAX_BODY = 1_000_000
 #: How ``triage serve`` hands its options to worker processes.
 RULES_ENV = "TRIAGE_SERVE_RULES"
 CORS_ENV = "TRIAGE_SERVE_CORS_ORIGINS"
+THREADS_ENV = "TRIAGE_SERVE_QUESTIONNAIRE_THREADS"
 #: The import string of the factory uvicorn calls in each worker.
 FACTORY = "triage.web.app:app_from_environment"
 
@@ -53,11 +57,13 @@ SECURITY_HEADERS = [
 
 
 def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] = (),
-               kb: TriageKB | None = None) -> Starlette:
+               kb: TriageKB | None = None, questionnaire_threads: int = QUESTIONNAIRE_THREADS) -> Starlette:
     """The triage web application on the knowledge base in ``rules_dir`` (or ``kb``).
 
     ``cors_origins`` lists the origins whose browser scripts may call the
     JSON API; by default none may (no CORS headers at all).
+    ``questionnaire_threads`` engine threads run questionnaire steps
+    (see :mod:`triage.web.engine`).
     """
     api = kb if kb is not None else load(rules_dir)
     middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, limit=MAX_BODY)]
@@ -70,7 +76,7 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
-    engine = EnginePool(api)
+    engine = EnginePool(api, questionnaire_threads=questionnaire_threads)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,10 +90,15 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
     return app
 
 
-def configure_environment(rules_dir: Path | None, cors_origins: Sequence[str]) -> None:
-    """Put ``triage serve``'s options where :func:`app_from_environment` finds them."""
+def configure_environment(rules_dir: Path | None, cors_origins: Sequence[str],
+                          questionnaire_threads: int | None = None) -> None:
+    """Put ``triage serve``'s options where :func:`app_from_environment` finds them.
+
+    ``questionnaire_threads`` None means :data:`~triage.web.engine.QUESTIONNAIRE_THREADS`.
+    """
     os.environ[RULES_ENV] = str(rules_dir.resolve()) if rules_dir is not None else ""
     os.environ[CORS_ENV] = json.dumps(list(cors_origins))
+    os.environ[THREADS_ENV] = str(questionnaire_threads or "")
 
 
 def app_from_environment() -> Starlette:
@@ -96,10 +107,13 @@ def app_from_environment() -> Starlette:
     Everything a worker loads at start-up (the knowledge base, its compiled
     engines, the web stack) lives as long as the process, so it is frozen out
     of the garbage collector's scans: a full collection over it took 20 to
-    50 ms, a stall for every request queued in that process.
+    50 ms, a stall for every request queued in that process. The process's
+    thread switch interval is :data:`~triage.web.engine.SWITCH_INTERVAL`.
     """
     origins = json.loads(os.environ.get(CORS_ENV) or "[]")
-    app = create_app(os.environ.get(RULES_ENV) or None, origins)
+    threads = int(os.environ.get(THREADS_ENV) or QUESTIONNAIRE_THREADS)
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    app = create_app(os.environ.get(RULES_ENV) or None, origins, questionnaire_threads=threads)
     app.state.engine.start()
     gc.collect()
     gc.freeze()

@@ -79,7 +79,7 @@ def _json_field(form: FormData, name: str) -> dict[str, Any]:
 
 async def _next(request: Request, answers: dict[str, Any]) -> dict[str, Any]:
     try:
-        return await engine_of(request).run(kb_of(request).next_question, answers)
+        return await engine_of(request).step(kb_of(request).next_question, answers)
     except CaseError as exc:
         raise HTTPException(400, f"The answers carried by the page are not valid ({exc.message}); "
                                  "please start again.") from None
@@ -113,7 +113,7 @@ async def step(request: Request) -> Response:
         error, value = str(exc), None
     if error is None:
         try:
-            step_after = await engine_of(request).run(kb.next_question, {**answers, question.id: value})
+            step_after = await engine_of(request).step(kb.next_question, {**answers, question.id: value})
         except CaseError as exc:
             if exc.location.field != question.id:
                 raise HTTPException(400, "The answers carried by the page are not valid; "
@@ -220,7 +220,7 @@ async def download_answers(request: Request) -> Response:
     kb = kb_of(request)
     answers = _json_field(await _form(request, _FORM), "answers")
     try:
-        state = await engine_of(request).run(kb.questionnaire, answers)
+        state = await engine_of(request).step(kb.questionnaire, answers)
     except CaseError:
         raise HTTPException(400, "The answers carried by the page are not valid.") from None
     return Response(answers_file(state), media_type="application/yaml",

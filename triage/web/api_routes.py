@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from ..audit import why_not_targets
 # The case-file reader's JSON rules: no repeated keys, bounded nesting.
-from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys
+from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys, unwritable_text
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import not_allowed
@@ -112,13 +112,21 @@ async def triage(request: Request) -> Response:
     except BadRequest as exc:
         return _error(exc)
     if not is_list:
+        unwritable = unwritable_text(cases[0], "case#1")
+        if unwritable is not None:
+            return _case_error(unwritable.error, unwritable.id)
         try:
             result = await engine_of(request).run(kb.triage, cases[0])
         except CaseError as exc:
             return _case_error(exc)
         return JSONResponse(result)
-    results = await engine_of(request).triage_many(cases)
-    return JSONResponse(results)
+    # A case holding half a character costs that case, as in `triage run`: its record takes its place.
+    refused = {n: record.to_dict() for n, record in
+               ((n, unwritable_text(case, f"case#{n + 1}")) for n, case in enumerate(cases)) if record is not None}
+    if not refused:
+        return JSONResponse(await engine_of(request).triage_many(cases))
+    results = await engine_of(request).triage_many([{} if n in refused else case for n, case in enumerate(cases)])
+    return JSONResponse([refused.get(n, result) for n, result in enumerate(results)])
 
 
 async def next_question(request: Request) -> Response:
@@ -131,6 +139,9 @@ async def next_question(request: Request) -> Response:
                                   "e.g. {\"emergency_signs\": []} ({} to start)")
     except BadRequest as exc:
         return _error(exc)
+    unwritable = unwritable_text(body, "answers")
+    if unwritable is not None:
+        return _case_error(unwritable.error, unwritable.id)
     try:
         step = await engine_of(request).run(kb.next_question, body)
     except CaseError as exc:
@@ -167,6 +178,12 @@ async def audit(request: Request) -> Response:
     def audit_all() -> list[dict[str, Any]]:
         out = []
         for n, case in enumerate(cases, start=1):
+            unwritable = unwritable_text(case, f"case#{n}")
+            if unwritable is not None:
+                if not is_list:
+                    raise unwritable.error
+                out.append(unwritable.to_dict())
+                continue
             try:
                 out.append(kb.audit(case, why_not, default_id=f"case#{n}"))
             except CaseError as exc:

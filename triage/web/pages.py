@@ -23,6 +23,7 @@ from starlette.routing import Route
 from ..api import TriageKB, answers_file
 from ..audit import CaseAudit, audit_case, render_dot
 from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
+from ..casefiles import json_depth_ok, unwritable_text
 from ..errors import CaseError, TriageError
 from ..fileformats import INPUT_FORMATS
 from ..kb import Question
@@ -66,13 +67,19 @@ async def _form(request: Request, *kinds: str) -> FormData:
 
 
 def _json_field(form: FormData, name: str) -> dict[str, Any]:
-    """A hidden JSON field of the page (the answers); a damaged one is a 400."""
-    raw = form.get(name) or "{}"
-    try:
-        value = json.loads(str(raw))
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
+    """A hidden JSON field of the page (the answers); a damaged one is a 400.
+
+    Damaged includes what no page of ours writes: nesting deeper than a case
+    file may have, and half a character (a lone surrogate), which no page can show.
+    """
+    raw = str(form.get(name) or "{}")
+    value = None
+    if json_depth_ok(raw):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            pass
+    if not isinstance(value, dict) or unwritable_text(value, name) is not None:
         raise HTTPException(400, "The answers carried by the page are damaged; please start again.")
     return value
 

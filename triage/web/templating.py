@@ -5,9 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
+from ..formats import printable
+
+
+def shown(value: object) -> object:
+    """Every value a page shows, with control and bidi characters escaped as the terminal does.
+
+    A right-to-left override (U+202E) in a case id would otherwise reorder
+    the text after it on the page. Newlines and tabs (of a pasted case file)
+    are kept. HTML fragments already escaped (:class:`Markup`) stay markup:
+    the escaping touches no ``<``, ``&`` or quote.
+    """
+    if isinstance(value, Markup):
+        return Markup(printable(str(value), keep="\n\r\t"))
+    if isinstance(value, str):
+        return printable(value, keep="\n\r\t")
+    return value
+
+
 _environment = jinja2.Environment(
+    finalize=shown,
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every template, whatever its name: case data is always escaped
     undefined=jinja2.StrictUndefined,

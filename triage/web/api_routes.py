@@ -22,6 +22,7 @@ from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys, unwrit
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import not_allowed
+from .audits import audits_of, let_others_run
 from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
@@ -178,6 +179,7 @@ async def audit(request: Request) -> Response:
     def audit_all() -> list[dict[str, Any]]:
         out = []
         for n, case in enumerate(cases, start=1):
+            let_others_run()
             unwritable = unwritable_text(case, f"case#{n}")
             if unwritable is not None:
                 if not is_list:
@@ -193,7 +195,7 @@ async def audit(request: Request) -> Response:
         return out
 
     try:
-        audits = await engine_of(request).run(audit_all)
+        audits = await audits_of(request).run(audit_all)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(audits if is_list else audits[0])

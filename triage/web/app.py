@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import TriageKB, load
 from . import api_routes, pages
+from .audits import AuditPool
 from .engine import EnginePool
 from .templating import templates
 
@@ -75,16 +76,19 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     engine = EnginePool(api)
+    audits = AuditPool()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         engine.close()
+        audits.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={HTTPException: http_error})
     app.state.kb = api
     app.state.engine = engine
+    app.state.audits = audits
     return app
 
 

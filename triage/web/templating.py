@@ -16,12 +16,11 @@ def shown(value: object) -> object:
 
     A right-to-left override (U+202E) in a case id would otherwise reorder
     the text after it on the page. Newlines and tabs (of a pasted case file)
-    are kept. HTML fragments already escaped (:class:`Markup`) stay markup:
-    the escaping touches no ``<``, ``&`` or quote.
+    are kept. HTML fragments (:class:`Markup`, the audit report) are left
+    alone: they are built by :mod:`triage.audit_html`, which escapes the same
+    way, and scanning megabytes of report again would stall the event loop.
     """
-    if isinstance(value, Markup):
-        return Markup(printable(str(value), keep="\n\r\t"))
-    if isinstance(value, str):
+    if isinstance(value, str) and not isinstance(value, Markup):
         return printable(value, keep="\n\r\t")
     return value
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..api import answer_text
 from ..audit import why_not_targets
 # The case-file reader's JSON rules: no repeated keys, bounded nesting.
 from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys, unwritable_text
@@ -144,6 +145,12 @@ async def next_question(request: Request) -> Response:
     if unwritable is not None:
         return _case_error(unwritable.error, unwritable.id)
     try:
+        # Every answer given is checked, as the OpenAPI document says, also one to a question
+        # the questionnaire will not ask: a client's mistake shows the first time it is made.
+        questions = {question.id: question for question in kb.kb.questions}
+        for key, value in body.items():
+            if key in questions:
+                answer_text(questions[key], value)
         step = await engine_of(request).run(kb.next_question, body)
     except CaseError as exc:
         return _case_error(exc)
@@ -203,4 +210,4 @@ async def audit(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     kb = kb_of(request)
-    return JSONResponse(openapi_document(kb.version, kb.kb.vocabulary))
+    return JSONResponse(openapi_document(kb.version, kb.kb.vocabulary, kb.kb.questions, why_not_targets(kb.kb)))

@@ -172,7 +172,7 @@ async def audit(request: Request) -> Response:
     ``?why_not=MUSCLE|DISPOSITION`` also explains why that was (not) concluded.
     """
     kb = kb_of(request)
-    why_not = request.query_params.get("why_not") or None
+    why_not = request.query_params.get("why_not")  # given empty, it names nothing: refused
     try:
         targets = why_not_targets(kb.kb)
         if why_not is not None and why_not not in targets:

@@ -13,7 +13,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from web.support import children, client_ports_by_worker, free_port, running, serving, wait_for_workers
+from web.support import children, client_ports_by_worker, free_port, is_worker, running, serving, wait_for_workers
 
 from triage.web import workers
 
@@ -166,6 +166,17 @@ def test_a_worker_killed_as_soon_as_it_serves_and_its_replacement_at_once_are_bo
         group.wait(timeout=60)
 
 
+def ping(connections: list[http.client.HTTPConnection]) -> None:
+    """A request on each connection (http.client reconnects one the server has closed)."""
+    for connection in connections:
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+
+
+def workers_of(pid: int) -> list[int]:
+    return [child for child in children(pid) if is_worker(child)]
+
+
 def test_keep_alive_clients_move_to_a_replaced_worker() -> None:
     """Connections are recycled after a bounded number of requests, so the survivor does not keep them all."""
     from triage.web.protocol import MAX_REQUESTS
@@ -181,13 +192,15 @@ def test_keep_alive_clients_move_to_a_replaced_worker() -> None:
         # While the first is down, every connection goes to the second.
         connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(4)]
         try:
-            for connection in connections:
-                connection.request("GET", "/healthz")
-                connection.getresponse().read()
-            now = replacement(server.pid, [first], 2)
-            (new,) = set(now) - {second}
+            ping(connections)
+            deadline = time.monotonic() + 60
+            while not set(workers_of(server.pid)) - {first, second} and time.monotonic() < deadline:
+                ping(connections)  # in use, so that no keep-alive timeout closes them meanwhile
+                time.sleep(0.05)
+            (new,) = set(workers_of(server.pid)) - {first, second}
             deadline = time.monotonic() + 60
             while not client_ports_by_worker([new], port)[new] and time.monotonic() < deadline:
+                ping(connections[:4])
                 probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 probe.request("GET", "/healthz")  # the new worker takes it once it is ready
                 probe.getresponse().read()

@@ -203,6 +203,8 @@ class WorkerGroup:
     def _gone(self, worker: _Worker) -> None:
         """``worker`` has exited: stop the group if it failed to start, else restart it after a pause."""
         worker.process.join()
+        if worker.heard:
+            self._hear(worker)  # a "ready" it sent just before it went still counts
         worker.channel.close()
         code = worker.process.exitcode
         if not worker.ready and code is not None and code >= 0:  # exited by itself, never ready

@@ -89,6 +89,8 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.reply: asyncio.Future[tuple[int, bytes]] | None = None
+        #: The server said Connection: close (it recycles connections): open a new one.
+        self.closing = False
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
@@ -109,6 +111,8 @@ class Connection(asyncio.Protocol):
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
+            elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
+                self.closing = True
         end = head_end + 4 + length
         if len(self.buffer) < end:
             return
@@ -162,6 +166,9 @@ async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) 
                 got = json.loads(reply)
                 if (len(got) if isinstance(got, list) else 1) != expect:
                     raise SystemExit(f"expected {expect} results, got {len(got)}")
+                if connection.closing:
+                    connection.close()
+                    connection = await Connection.open(host, port)
         finally:
             connection.close()
 

@@ -318,8 +318,10 @@ def answer_text(question: Question, value: Any, case_id: str = QUESTIONNAIRE_ID)
         text = ",".join(value) if ok and value else ""
     elif question.answer == "number":
         allowed = question.spec.allowed()
-        ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
-        text = "" if value is None else str(value) if ok else ""
+        # 40.0 is the whole number 40 in JSON (and in JSON Schema's "integer").
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer())
+        text = "" if value is None else str(int(value)) if ok else ""
     elif question.answer == "yes_no":
         allowed = "true or false"
         ok = value is None or isinstance(value, bool)

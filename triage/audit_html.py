@@ -14,10 +14,11 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
-from html import escape
+import html
 from typing import Any
 
 from .audit import CaseAudit, render_dot
+from .formats import printable
 from .results import ErrorRecord
 
 #: Shown instead of the graph when Graphviz is missing.
@@ -26,6 +27,17 @@ GRAPHVIZ_MISSING = ("The inference graph is not drawn: Graphviz (the dot program
                     "triage audit --format dot and render the file elsewhere.")
 #: Seconds ``dot`` may take before the graph is given up.
 DOT_TIMEOUT = 30
+
+
+def graph_timed_out(seconds: float) -> str:
+    """What is shown instead of the graph when ``dot`` took longer than ``seconds``."""
+    return (f"The inference graph is not drawn: Graphviz took longer than {seconds:g} s to draw it. "
+            "Audit fewer cases at a time, or run triage audit --format dot and render the file elsewhere.")
+
+
+#: Shown instead of the graph when ``dot`` fails on it.
+GRAPHVIZ_FAILED = ("The inference graph is not drawn: Graphviz could not draw it. "
+                   "Run triage audit --format dot and render the file elsewhere.")
 
 STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a}
@@ -44,20 +56,32 @@ code{font-size:.85em;word-break:break-all}
 """
 
 
-def dot_to_svg(dot_text: str) -> str | None:
-    """The graph drawn as SVG by Graphviz, or None when ``dot`` is missing or fails."""
+def dot_to_svg(dot_text: str, timeout: float = DOT_TIMEOUT) -> tuple[str | None, str]:
+    """The graph drawn as SVG by Graphviz, or None and why not (missing, too slow, failed).
+
+    ``dot`` is killed after ``timeout`` seconds: a graph of hundreds of cases
+    can take minutes, and the reason then says so (it is not "not installed").
+    """
     dot = shutil.which("dot")
     if dot is None:
-        return None
+        return None, GRAPHVIZ_MISSING
     try:
         done = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True,
-                              timeout=DOT_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, graph_timed_out(timeout)
+    except OSError:
+        return None, GRAPHVIZ_FAILED
     if done.returncode != 0 or "<svg" not in done.stdout:
-        return None
+        return None, GRAPHVIZ_FAILED
     # Drop the XML prolog and doctype: the SVG goes inside an HTML page.
-    return done.stdout[done.stdout.index("<svg"):]
+    return done.stdout[done.stdout.index("<svg"):], ""
+
+
+def _escape(text: str) -> str:
+    """``text`` for HTML: markup characters escaped, and control and bidi characters shown as
+    escapes as on the terminal (a U+202E in a case id cannot reorder the report around it)."""
+    return html.escape(printable(text, keep="\n\t"))
 
 
 def _text(value: Any) -> str:
@@ -69,7 +93,7 @@ def _text(value: Any) -> str:
 
 
 def _facts(facts: dict[str, Any]) -> str:
-    return "; ".join(f"{escape(k)} = {escape(_text(v))}" for k, v in facts.items()) or "(nothing)"
+    return "; ".join(f"{_escape(k)} = {_escape(_text(v))}" for k, v in facts.items()) or "(nothing)"
 
 
 def audit_sections(audits: Iterable[CaseAudit], errors: Sequence[ErrorRecord] = ()) -> str:
@@ -79,41 +103,41 @@ def audit_sections(audits: Iterable[CaseAudit], errors: Sequence[ErrorRecord] = 
         r = audit.result
         muscles = ", ".join(f"{m.muscle.replace('_', ' ')} ({round(m.confidence * 100)}%)"
                             for m in r.likely_muscles) or "none"
-        parts += [f'<section class="case"><h2>Case <code>{escape(r.id)}</code>: '
-                  f'<span class="disposition d-{escape(r.disposition.value)}">'
-                  f'{escape(r.disposition.value.replace("_", " "))}</span></h2>',
-                  f"<p>{escape(r.headline)}</p><p>Likely muscles: {escape(muscles)}</p>",
+        parts += [f'<section class="case"><h2>Case <code>{_escape(r.id)}</code>: '
+                  f'<span class="disposition d-{_escape(r.disposition.value)}">'
+                  f'{_escape(r.disposition.value.replace("_", " "))}</span></h2>',
+                  f"<p>{_escape(r.headline)}</p><p>Likely muscles: {_escape(muscles)}</p>",
                   "<h3>Rules that fired, in order</h3>"]
         if audit.trace:
             parts.append("<table><thead><tr><th>#</th><th>Rule</th><th>Matched facts</th>"
                          "<th>Asserted</th><th>Sources</th></tr></thead><tbody>")
             for step in audit.trace:
                 parts.append(
-                    f"<tr><td>{step.order}</td><td>{escape(step.description)}<br>"
-                    f"<code>{escape(step.rule)}</code> ({escape(step.where)})</td>"
+                    f"<tr><td>{step.order}</td><td>{_escape(step.description)}<br>"
+                    f"<code>{_escape(step.rule)}</code> ({_escape(step.where)})</td>"
                     f"<td>{_facts(step.facts)}</td>"
-                    f"<td>{escape(', '.join(step.asserted) or '(nothing new)')}</td>"
-                    f"<td>{escape(', '.join(step.sources))}</td></tr>")
+                    f"<td>{_escape(', '.join(step.asserted) or '(nothing new)')}</td>"
+                    f"<td>{_escape(', '.join(step.sources))}</td></tr>")
             parts.append("</tbody></table>")
         else:
             parts.append("<p>No rule fired.</p>")
         parts.append("<h3>How each conclusion was reached</h3><ul>")
         for item in audit.how:
-            chains = "".join(f"<li><code>{escape(chain)}</code></li>" for chain in item.chains())
-            note = f"<p>{escape(item.note)}</p>" if item.note else ""
-            parts.append(f"<li>{escape(item.conclusion)}{note}<ul>{chains}</ul></li>")
+            chains = "".join(f"<li><code>{_escape(chain)}</code></li>" for chain in item.chains())
+            note = f"<p>{_escape(item.note)}</p>" if item.note else ""
+            parts.append(f"<li>{_escape(item.conclusion)}{note}<ul>{chains}</ul></li>")
         parts.append("</ul></section>")
     if errors:
         parts.append('<section class="case"><h2>Invalid cases</h2><ul class="invalid">')
-        parts += [f"<li><code>{escape(e.id)}</code>: {escape(str(e.error))}</li>" for e in errors]
+        parts += [f"<li><code>{_escape(e.id)}</code>: {_escape(str(e.error))}</li>" for e in errors]
         parts.append("</ul></section>")
     return "\n".join(parts)
 
 
-def graph_section(svg: str | None) -> str:
+def graph_section(svg: str | None, why_not: str = GRAPHVIZ_MISSING) -> str:
     """The inference graph inline, or the note saying why it is missing."""
     if svg is None:
-        return f'<p class="note">{escape(GRAPHVIZ_MISSING)}</p>'
+        return f'<p class="note">{_escape(why_not)}</p>'
     return f'<div class="graph">{_without_scripts(svg)}</div>'
 
 
@@ -124,7 +148,7 @@ def _without_scripts(svg: str) -> str:
 
 def render_html(audits: Sequence[CaseAudit], errors: Sequence[ErrorRecord] = ()) -> str:
     """One self-contained HTML report: styles and the graph's SVG inline, no script."""
-    svg = dot_to_svg(render_dot(audits)) if audits else None
+    svg, why_not = dot_to_svg(render_dot(audits)) if audits else (None, "")
     count = f"{len(audits)} case{'s' if len(audits) != 1 else ''} audited"
     if errors:
         count += f", {len(errors)} invalid"
@@ -137,10 +161,10 @@ def render_html(audits: Sequence[CaseAudit], errors: Sequence[ErrorRecord] = ())
         "<title>triage audit</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>triage audit</h1>",
-        f"<p>{escape(count)}. Knowledge base "
-        f"<code>{escape(audits[0].result.kb_version if audits else '')}</code>.</p>",
+        f"<p>{_escape(count)}. Knowledge base "
+        f"<code>{_escape(audits[0].result.kb_version if audits else '')}</code>.</p>",
         "<h2>Inference graph</h2>",
-        graph_section(svg) if audits else "",
+        graph_section(svg, why_not) if audits else "",
         audit_sections(audits, errors),
         "<p><small>Not a diagnosis. When in doubt, see a doctor.</small></p>",
         "</body></html>",
@@ -148,5 +172,5 @@ def render_html(audits: Sequence[CaseAudit], errors: Sequence[ErrorRecord] = ())
     ])
 
 
-__all__ = ["DOT_TIMEOUT", "GRAPHVIZ_MISSING", "STYLE", "audit_sections", "dot_to_svg", "graph_section",
-           "render_html"]
+__all__ = ["DOT_TIMEOUT", "GRAPHVIZ_FAILED", "GRAPHVIZ_MISSING", "STYLE", "audit_sections", "dot_to_svg", "graph_section",
+           "graph_timed_out", "render_html"]

@@ -322,9 +322,9 @@ def _default_id(name: str, n: int) -> str:
 def _case_or_error(raw: Any, name: str, n: int, line: int | None, vocabulary: Vocabulary,
                    reading: _Reading, from_text: bool = False) -> CaseRecord:
     default_id = _default_id(name, n)
-    unwritable = _lone_surrogate(raw)
+    unwritable = unwritable_text(raw, default_id, name, line)
     if unwritable is not None:
-        return _surrogate_error(raw, unwritable, default_id, name, line)
+        return unwritable
 
     def normalised(field: str, given: str, used: str) -> None:
         reading.respelled(field, given, used, line)
@@ -361,11 +361,22 @@ def _lone_surrogate(raw: Any, field: str | None = None) -> tuple[str | None, str
     return None
 
 
+def unwritable_text(raw: Any, default_id: str, name: str | None = None,
+                    line: int | None = None) -> ErrorRecord | None:
+    """The error record of a case (or answers) holding a lone surrogate anywhere, else None.
+
+    Keys count as well as values; the record's id, field and value show the
+    half character escaped (``\\ud800``), so the record itself can be written.
+    """
+    found = _lone_surrogate(raw)
+    return None if found is None else _surrogate_error(raw, found, default_id, name, line)
+
+
 def _escaped(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _surrogate_error(raw: Any, found: tuple[str | None, str], default_id: str, name: str,
+def _surrogate_error(raw: Any, found: tuple[str | None, str], default_id: str, name: str | None,
                      line: int | None) -> ErrorRecord:
     field, text = found
     given = raw.get("id") if isinstance(raw, dict) else None

@@ -6,7 +6,9 @@ signal) in the main thread, so every ``except KeyboardInterrupt`` that keeps
 partial results also serves a batch scheduler's SIGTERM or a closed terminal's
 SIGHUP. The first signal starts the stop; a second one is noted and ignored
 so the clean-up (stopping workers, saving ``FILE.partial``) is not cut short;
-a third leaves at once.
+a third leaves at once, after the last-ditch actions registered with
+:func:`at_forced_exit` (kill the workers, remove the temporary output file)
+and one line saying so.
 
 :func:`deferred` holds a signal back until a section is done (a record is
 written whole or not at all); :func:`shielded` swallows it (the clean-up
@@ -40,6 +42,9 @@ class Stopped(KeyboardInterrupt):
 
 
 class _State:
+    #: What a forced exit still does, by registration number (see at_forced_exit).
+    last_ditch: dict[int, Callable[[], None]] = {}
+    registered = 0
     installed = False
     depth = 0            # sections (deferred or shielded) currently open
     swallow = 0          # of which shielded
@@ -60,13 +65,35 @@ def exit_status(exc: BaseException | None = None) -> int:
 def _handler(signum: int, frame: FrameType | None) -> None:
     _State.received += 1
     if _State.received >= FORCE_AFTER:
-        os._exit(128 + signum)
+        _forced_exit(signum)
     if _State.received > 1:
         return  # already stopping: let the clean-up finish
     if _State.depth:
         _State.pending = signum
         return
     raise Stopped(signum)
+
+
+def _forced_exit(signum: int) -> None:
+    """Leave now: run the last-ditch actions, say so in one line, exit 128 + ``signum``."""
+    for action in list(_State.last_ditch.values()):
+        with contextlib.suppress(Exception):
+            action()
+    with contextlib.suppress(OSError):
+        os.write(2, f"triage: stopped at once ({FORCE_AFTER} stop signals); "
+                    "results being written were not kept\n".encode())
+    os._exit(128 + signum)
+
+
+def at_forced_exit(action: Callable[[], None]) -> Callable[[], None]:
+    """Have a forced exit (the third stop signal) call ``action`` first; returns its undo.
+
+    ``action`` must be quick and safe at any moment: a kill, an unlink.
+    """
+    _State.registered += 1
+    key = _State.registered
+    _State.last_ditch[key] = action
+    return lambda: _State.last_ditch.pop(key, None)
 
 
 def install() -> Callable[[], None]:

@@ -21,18 +21,19 @@ so the file it points to is replaced and the link stays.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
 from .errors import CaseError, InterruptedRun, Location, OutputFileError, TriageError
 from .formats import make_writer
-from .interrupts import deferred, shielded, signal_number
+from .interrupts import at_forced_exit, deferred, shielded, signal_number
 from .results import ErrorRecord, Outcome
 
 PARTIAL_SUFFIX = ".partial"
@@ -203,6 +204,7 @@ def _to_file(path: Path, fmt: str) -> Iterator[ResultOutput]:
     output: ResultOutput | None = None
     temporary: str | None = None
     stream: IO[str] | None = None
+    forget: Callable[[], object] | None = None
     try:
         # A stop signal must not come between creating the temporary file and
         # knowing its name: it would be left behind.
@@ -213,6 +215,8 @@ def _to_file(path: Path, fmt: str) -> Iterator[ResultOutput]:
             except OSError as exc:
                 raise OutputFileError(f"cannot write the results here: {exc.strerror or exc}",
                                       where) from None
+            # A third stop signal leaves at once; the temporary file goes with it.
+            forget = at_forced_exit(functools.partial(os.remove, temporary))
             raw = os.fdopen(fd, "w+b")
             stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             output = ResultOutput(fmt, stream, str(path), raw)
@@ -238,6 +242,9 @@ def _to_file(path: Path, fmt: str) -> Iterator[ResultOutput]:
     except BaseException:
         _discard(stream, temporary)
         raise
+    finally:
+        if forget is not None:
+            forget()
 
 
 def _keep_or_discard(output: ResultOutput | None, stream: IO[str] | None, temporary: str | None,

@@ -26,6 +26,9 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
 import os
+import signal
+import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -35,7 +38,7 @@ from typing import Any
 from .case import Case
 from .casefiles import CaseRecord
 from .errors import ExpertaVersionWarning, WorkerError
-from .interrupts import blocked, shielded, worker_signals
+from .interrupts import at_forced_exit, blocked, shielded, worker_signals
 from .kb import KnowledgeBase
 from .results import Outcome
 from .session import TriageSession
@@ -51,6 +54,9 @@ CHUNKS_IN_FLIGHT_PER_WORKER = 6
 
 #: multiprocessing start method; None = the platform's default (fork or spawn both work).
 START_METHOD: str | None = None
+
+#: How often a worker checks that the process that started it is still there (seconds).
+PARENT_CHECK_SECONDS = 0.5
 
 #: The session of a worker process, built once when it starts (``_work``).
 _worker_session: TriageSession | None = None
@@ -130,8 +136,12 @@ class _Worker:
         # Forked with the stop signals blocked, the worker cannot be stopped
         # before it has set its own handling.
         with blocked():
-            self.process = context.Process(target=_work, args=(theirs, kb), daemon=True)
+            self.process = context.Process(target=_work, args=(theirs, kb, os.getpid()), daemon=True)
             self.process.start()
+        # A third stop signal leaves without clean-up: the worker is killed on the way out.
+        pid = self.process.pid
+        assert pid is not None
+        self._forget = at_forced_exit(lambda: os.kill(pid, signal.SIGKILL))
         # Only the worker may hold its end: when it dies, reading ours then
         # ends at once instead of waiting for a message that never comes.
         theirs.close()
@@ -142,6 +152,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
+        self._forget()
         self.connection.close()
 
 
@@ -302,11 +313,12 @@ def _merge(chunk: _Chunk, results: list[Outcome]) -> Iterator[Outcome]:
         yield next(found) if _needs_engine(record) else record
 
 
-def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase) -> None:
+def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase, parent: int) -> None:
     """A worker process: set its signal handling, compile its engine once, then
-    triage each chunk that arrives until the pipe closes."""
+    triage each chunk that arrives until the pipe closes or ``parent`` is gone."""
     global _worker_session
     worker_signals()
+    threading.Thread(target=_watch_parent, args=(parent,), name="triage-parent-watch", daemon=True).start()
     # The parent has already said which engine runs; a spawned worker, which
     # chooses again, would say it once more (in Python's own format).
     warnings.simplefilter("ignore", ExpertaVersionWarning)
@@ -324,6 +336,20 @@ def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase) 
             connection.send(reply)
         except Exception:  # noqa: BLE001 (an error that cannot be pickled)
             connection.send((False, RuntimeError(repr(reply[1]))))
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker once ``parent`` has gone, however it went (SIGKILL included).
+
+    The pipe alone does not tell: a forked worker inherits the parent's end
+    of its own pipe and of the pipes of the workers forked before it, so
+    after the parent's death a read could wait for ever (workers were found
+    alive 85 minutes later). The parent's pid changes when it dies: the
+    worker is re-parented (to init or a subreaper).
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _triage_chunk(records: list[CaseRecord]) -> list[Outcome]:

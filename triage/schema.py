@@ -100,13 +100,16 @@ def result_schema(muscles: Sequence[str]) -> dict[str, Any]:
             "kb_version": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
         },
     }
+    problem = {
+        "type": "object", "required": ["field", "value", "message"],
+        "properties": {"field": {"type": ["string", "null"]}, "value": {},
+                       "message": {"type": "string"}, "file": {"type": "string"},
+                       "line": {"type": "integer"}, "did_you_mean": {"type": "string"}}}
     error = {
         "type": "object", "required": ["id", "error"], "additionalProperties": False,
-        "properties": {"id": {"type": "string"}, "error": {
-            "type": "object", "required": ["field", "value", "message"],
-            "properties": {"field": {"type": ["string", "null"]}, "value": {},
-                           "message": {"type": "string"}, "file": {"type": "string"},
-                           "line": {"type": "integer"}, "did_you_mean": {"type": "string"}}}},
+        # ``errors``: every problem, the first included, when the case has more than one.
+        "properties": {"id": {"type": "string"}, "error": problem,
+                       "errors": {"type": "array", "minItems": 2, "items": problem}},
     }
     return {
         "$schema": DIALECT,

@@ -172,3 +172,40 @@ def test_a_reader_that_leaves_ends_the_run_quietly(batch: tuple[Path, bytes]) ->
     assert process.returncode == 141  # 128 + SIGPIPE, as shells report a reader gone
     assert stderr == b""
     assert gone(workers)
+
+
+def _workers_running(process: subprocess.Popen[str], tmp_path: Path) -> list[int]:
+    """Once results are being written: the run's worker processes."""
+    deadline = time.monotonic() + 120
+    while not any(p.stat().st_size > 5_000 for p in tmp_path.glob(".out.jsonl.*.tmp")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no results were written"
+        time.sleep(0.02)
+    workers = children_of(process.pid)
+    assert workers
+    return workers
+
+
+def test_workers_stop_when_the_run_is_killed_with_sigkill(batch: tuple[Path, bytes], tmp_path: Path) -> None:
+    cases, _ = batch
+    process = _start(cases, tmp_path / "out.jsonl")
+    workers = _workers_running(process, tmp_path)
+    process.kill()  # no clean-up possible: the workers must notice by themselves
+    _finish(process)
+    assert gone(workers, within=30), "a worker outlived its killed parent"
+
+
+@pytest.mark.parametrize("trial", range(4))
+def test_three_quick_stop_signals_leave_no_temporary_file_and_no_worker(
+        batch: tuple[Path, bytes], tmp_path: Path, trial: int) -> None:
+    cases, _ = batch
+    process = _start(cases, tmp_path / "out.jsonl")
+    workers = _workers_running(process, tmp_path)
+    for _ in range(3):
+        process.send_signal(signal.SIGTERM)
+    stderr = _finish(process)
+    assert process.returncode == 143, stderr
+    assert not list(tmp_path.glob(".out.jsonl.*")), "a temporary file was left behind"
+    assert gone(workers), "a worker outlived the run"
+    assert stderr.strip(), "the run said nothing about how it stopped"
+    assert "Traceback" not in stderr

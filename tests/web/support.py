@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -67,3 +69,65 @@ def serving(*options: str) -> Iterator[Served]:
             server.kill()
             out, _ = server.communicate()
         output += out.splitlines()
+
+
+def children(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # a thread that ended meanwhile
+            continue
+    return found
+
+
+def client_ports_by_worker(pids: list[int], port: int, established: bool = True) -> dict[int, set[int]]:
+    """The client ports of the loopback connections to ``port`` that each of ``pids`` holds open.
+
+    Only established connections count, unless ``established`` is false: then
+    also those the client has closed and the worker has not yet.
+    """
+    client_port_of = {}  # socket inode of the server side -> the client's port
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and (fields[3] == "01" or not established):  # 01: ESTABLISHED
+            client_port_of[fields[9]] = int(fields[2].split(":")[1], 16)
+    held: dict[int, set[int]] = {}
+    for pid in pids:
+        held[pid] = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                link = os.readlink(fd)
+            except OSError:  # closed meanwhile
+                continue
+            if link.startswith("socket:[") and link[8:-1] in client_port_of:
+                held[pid].add(client_port_of[link[8:-1]])
+    return held
+
+
+def wait_for_workers(pid: int, count: int) -> list[int]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = [p for p in children(pid) if is_worker(p)]
+        if len(found) == count:
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"expected {count} worker processes")
+
+
+def is_worker(pid: int) -> bool:
+    """Whether ``pid`` is a spawned worker (not multiprocessing's resource tracker)."""
+    try:
+        return "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:  # gone meanwhile
+        return False
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

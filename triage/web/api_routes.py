@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..api import answer_text
 from ..audit import why_not_targets
 # The case-file reader's JSON rules: no repeated keys, bounded nesting.
-from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys
+from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys, unwritable_text
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import not_allowed
+from .audits import audits_of, let_others_run
 from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
@@ -112,13 +114,21 @@ async def triage(request: Request) -> Response:
     except BadRequest as exc:
         return _error(exc)
     if not is_list:
+        unwritable = unwritable_text(cases[0], "case#1")
+        if unwritable is not None:
+            return _case_error(unwritable.error, unwritable.id)
         try:
             result = await engine_of(request).run(kb.triage, cases[0])
         except CaseError as exc:
             return _case_error(exc)
         return JSONResponse(result)
-    results = await engine_of(request).triage_many(cases)
-    return JSONResponse(results)
+    # A case holding half a character costs that case, as in `triage run`: its record takes its place.
+    refused = {n: record.to_dict() for n, record in
+               ((n, unwritable_text(case, f"case#{n + 1}")) for n, case in enumerate(cases)) if record is not None}
+    if not refused:
+        return JSONResponse(await engine_of(request).triage_many(cases))
+    results = await engine_of(request).triage_many([{} if n in refused else case for n, case in enumerate(cases)])
+    return JSONResponse([refused.get(n, result) for n, result in enumerate(results)])
 
 
 async def next_question(request: Request) -> Response:
@@ -131,7 +141,16 @@ async def next_question(request: Request) -> Response:
                                   "e.g. {\"emergency_signs\": []} ({} to start)")
     except BadRequest as exc:
         return _error(exc)
+    unwritable = unwritable_text(body, "answers")
+    if unwritable is not None:
+        return _case_error(unwritable.error, unwritable.id)
     try:
+        # Every answer given is checked, as the OpenAPI document says, also one to a question
+        # the questionnaire will not ask: a client's mistake shows the first time it is made.
+        questions = {question.id: question for question in kb.kb.questions}
+        for key, value in body.items():
+            if key in questions:
+                answer_text(questions[key], value)
         step = await engine_of(request).step(kb.next_question, body)
     except CaseError as exc:
         return _case_error(exc)
@@ -153,7 +172,7 @@ async def audit(request: Request) -> Response:
     ``?why_not=MUSCLE|DISPOSITION`` also explains why that was (not) concluded.
     """
     kb = kb_of(request)
-    why_not = request.query_params.get("why_not") or None
+    why_not = request.query_params.get("why_not")  # given empty, it names nothing: refused
     try:
         targets = why_not_targets(kb.kb)
         if why_not is not None and why_not not in targets:
@@ -167,6 +186,13 @@ async def audit(request: Request) -> Response:
     def audit_all() -> list[dict[str, Any]]:
         out = []
         for n, case in enumerate(cases, start=1):
+            let_others_run()
+            unwritable = unwritable_text(case, f"case#{n}")
+            if unwritable is not None:
+                if not is_list:
+                    raise unwritable.error
+                out.append(unwritable.to_dict())
+                continue
             try:
                 out.append(kb.audit(case, why_not, default_id=f"case#{n}"))
             except CaseError as exc:
@@ -176,7 +202,7 @@ async def audit(request: Request) -> Response:
         return out
 
     try:
-        audits = await engine_of(request).run(audit_all)
+        audits = await audits_of(request).run(audit_all)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(audits if is_list else audits[0])
@@ -184,4 +210,4 @@ async def audit(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     kb = kb_of(request)
-    return JSONResponse(openapi_document(kb.version, kb.kb.vocabulary))
+    return JSONResponse(openapi_document(kb.version, kb.kb.vocabulary, kb.kb.questions, why_not_targets(kb.kb)))

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import sys
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import TriageKB, load
 from . import api_routes, pages
+from .audits import AuditPool
 from .engine import QUESTIONNAIRE_THREADS, SWITCH_INTERVAL, EnginePool
 from .templating import templates
 
@@ -66,9 +69,11 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
     (see :mod:`triage.web.engine`).
     """
     api = kb if kb is not None else load(rules_dir)
-    middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, limit=MAX_BODY)]
+    # Outermost first: every answer, a refusal or an internal error included, gets the headers.
+    middleware = [Middleware(SecurityHeaders), Middleware(ErrorBoundary), Middleware(RelativeRedirects),
+                  Middleware(SameOriginPosts), Middleware(BodyLimit, limit=MAX_BODY)]
     if cors_origins:
-        middleware.insert(1, Middleware(CORSMiddleware, allow_origins=list(cors_origins),
+        middleware.insert(3, Middleware(CORSMiddleware, allow_origins=list(cors_origins),
                                         allow_methods=["GET", "POST"], allow_headers=["Content-Type"]))
     routes = [
         *api_routes.routes(),
@@ -77,16 +82,19 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     engine = EnginePool(api, questionnaire_threads=questionnaire_threads)
+    audits = AuditPool()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         engine.close()
+        audits.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={HTTPException: http_error, Exception: server_error})
+                    exception_handlers={HTTPException: http_error})
     app.state.kb = api
     app.state.engine = engine
+    app.state.audits = audits
     return app
 
 
@@ -127,7 +135,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 def wants_json(request: Request) -> bool:
     """API paths answer errors in JSON; pages answer them in HTML."""
-    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json")
+    return json_path(request.url.path)
+
+
+def json_path(path: str) -> bool:
+    """Whether ``path`` is one of the JSON API's (errors in JSON) rather than a page's."""
+    return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -139,17 +152,142 @@ async def http_error(request: Request, exc: Exception) -> Response:
                                       status_code=exc.status_code, headers=exc.headers)
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
-    """The last resort: one line, never a traceback (nothing about the request is logged)."""
-    if wants_json(request):
-        return error_json(500, "internal error")
-    return HTMLResponse("<!doctype html><title>Error</title><p>Something went wrong.</p>", status_code=500)
-
-
 def error_json(status: int, message: str, headers: Any = None, **details: Any) -> JSONResponse:
     """The JSON API's error shape: ``{"error": {"status": ..., "message": ..., ...}}``."""
     return JSONResponse({"error": {"status": status, "message": message, **details}},
                         status_code=status, headers=headers)
+
+
+#: Where internal errors are logged: an error id and the exception's type, nothing else.
+log = logging.getLogger("triage.serve")
+
+
+class ErrorBoundary:
+    """Turns any exception of a route into a 500 that names an error id, and logs only that id.
+
+    Starlette's own last resort re-raises the exception to the server, which
+    logs its traceback, and a traceback shows local values: what a person
+    typed. Here the log line holds the id and the exception's type; the
+    person sees the same id, so the two can be matched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - the last resort, by design
+            error_id = secrets.token_hex(4)
+            log.error("triage serve: internal error %s (%s)", error_id, type(exc).__name__)
+            if started:  # half a response is out: all that is left is to end the connection
+                return
+            if json_path(scope.get("path", "")):
+                response: Response = error_json(500, f"internal error (error id {error_id})",
+                                                error_id=error_id)
+            else:
+                response = HTMLResponse("<!doctype html><html lang=\"en\"><title>Error</title>"
+                                        "<h1>Something went wrong</h1>"
+                                        f"<p>Error id {error_id}. Nothing you entered was kept.</p>",
+                                        status_code=500)
+            await response(scope, receive, send)
+
+
+class SameOriginPosts:
+    """Refuses (403) a form post to a page that a browser says comes from another site.
+
+    Browsers send ``Sec-Fetch-Site`` with every request: ``same-origin`` for
+    our own forms, ``none`` for what the person typed or bookmarked. Older
+    ones send only ``Origin``, compared with the ``Host`` the request came to
+    (and ``X-Forwarded-Host`` when a proxy sets it). A post with neither
+    header comes from a client that is not a modern browser (curl, a script,
+    a browser of before 2020 without ``Origin`` on forms) and is served: a
+    cross-site attack needs a browser to carry it, and every current browser
+    says where a post comes from. The JSON API is not a form: it takes only
+    ``application/json``, which no page elsewhere can send without CORS.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] == "POST" and not scope.get("path", "").startswith("/api/")
+                and not same_origin(scope["headers"])):
+            response = HTMLResponse("<!doctype html><html lang=\"en\"><title>Refused</title>"
+                                    "<h1>Refused</h1><p>This form was sent from another site. "
+                                    "Open the questionnaire from its own address and try again.</p>",
+                                    status_code=403)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def same_origin(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether a request's headers say it comes from this site (or do not say)."""
+    fetched_from = origin = None
+    hosts: set[bytes] = set()
+    for name, value in headers:
+        if name == b"sec-fetch-site":
+            fetched_from = value.strip().lower()
+        elif name == b"origin":
+            origin = value.strip().lower()
+        elif name in (b"host", b"x-forwarded-host"):
+            hosts.update(part.strip().lower() for part in value.split(b","))
+    if fetched_from is not None:
+        return fetched_from in (b"same-origin", b"none")
+    if origin is None:
+        return True
+    # "null" (a sandboxed frame, a redirect across sites) cannot be from here.
+    return b"://" in origin and origin.split(b"://", 1)[1] in hosts
+
+
+class RelativeRedirects:
+    """Makes every redirect's ``Location`` relative to where the request was sent.
+
+    Starlette builds redirects (``/audit/`` -> ``/audit``) from the ``Host``
+    header, which a client chooses, and behind a proxy that is the upstream
+    address without the proxy's path prefix. A relative reference climbs to
+    the application's root and down again, so it lands right under any prefix.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def relative(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                message["headers"] = [(name, relative_location(scope.get("path", "/"), value))
+                                      if name == b"location" else (name, value)
+                                      for name, value in message.get("headers", [])]
+            await send(message)
+
+        await self.app(scope, receive, relative)
+
+
+def relative_location(request_path: str, location: bytes) -> bytes:
+    """``location`` (absolute or rooted) as a reference relative to ``request_path``."""
+    target = location
+    if b"://" in target:  # drop the scheme and host: only the path and query are ours
+        rest = target.split(b"://", 1)[1]
+        target = rest[rest.index(b"/"):] if b"/" in rest else b"/"
+    if not target.startswith(b"/"):
+        return target  # relative already
+    up = request_path.count("/") - 1
+    return (b"../" * up + target.lstrip(b"/")) or b"./"
 
 
 class SecurityHeaders:

@@ -6,9 +6,11 @@ The case and result schemas are the generated ones of :mod:`triage.schema`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
+from ..kb import Question
 from ..schema import schemas
 from ..vocabulary import Vocabulary
 
@@ -21,8 +23,33 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def openapi_document(kb_version: str, vocabulary: Vocabulary) -> dict[str, Any]:
-    """The OpenAPI document of the JSON API (``kb_version`` names the knowledge base served)."""
+def answer_schema(question: Question) -> dict[str, Any]:
+    """What ``POST /api/v1/next`` takes as the answer to ``question`` (as :func:`triage.api.answer_text`)."""
+    values = [choice.value for choice in question.choices]
+    if question.answer == "many":
+        schema: dict[str, Any] = {"type": "array", "items": {"enum": values}}
+        if not question.may_be_empty:
+            schema["minItems"] = 1
+            return schema
+        return {"oneOf": [schema, {"type": "null"}]}  # null: none of them
+    if question.answer == "number":
+        schema = {"type": "integer"}
+        if question.spec.minimum is not None:
+            schema["minimum"] = question.spec.minimum
+        if question.spec.maximum is not None:
+            schema["maximum"] = question.spec.maximum
+    elif question.answer == "yes_no":
+        schema = {"type": "boolean"}
+    else:
+        schema = {"enum": values}
+    return schema if question.required else {"oneOf": [schema, {"type": "null"}]}
+
+
+def openapi_document(kb_version: str, vocabulary: Vocabulary, questions: Sequence[Question] = (),
+                     why_not: Sequence[str] = ()) -> dict[str, Any]:
+    """The OpenAPI document of the JSON API (``kb_version`` names the knowledge base served,
+    ``questions`` its questions, whose answers ``/api/v1/next`` takes, and ``why_not`` what
+    ``/api/v1/audit?why_not=`` can explain)."""
     components = {name.capitalize(): {k: v for k, v in schema.items() if k != "$schema"}
                   for name, schema in schemas(vocabulary).items()}
     components["Error"] = {
@@ -34,8 +61,10 @@ def openapi_document(kb_version: str, vocabulary: Vocabulary) -> dict[str, Any]:
     components["Answers"] = {
         "type": "object", "description": "Answers so far by question id (see GET /api/v1/questions): "
         "a list of values for many, one value for one, a whole number for number, true/false for "
-        "yes_no; null means don't know where the question allows it.",
-        "additionalProperties": True}
+        "yes_no; null means don't know where the question allows it. Every answer given is checked, "
+        "also those to questions that will not be asked.",
+        "properties": {question.id: answer_schema(question) for question in questions},
+        "additionalProperties": False}
     components["Question"] = {
         "type": "object", "required": ["id", "field", "kind", "text", "help", "choices"],
         "properties": {"id": {"type": "string"}, "field": {"type": "string"},
@@ -55,7 +84,8 @@ def openapi_document(kb_version: str, vocabulary: Vocabulary) -> dict[str, Any]:
         "422": _json(_ref("Error"), "The JSON is not a case (or answers): the field, value and "
                                     "what is allowed are named."),
     }
-    one_or_many = {"oneOf": [_ref("Case"), {"type": "array", "maxItems": 1000, "items": _ref("Case")}]}
+    # A list may hold anything: each item that is not a case gets an error record in its place.
+    one_or_many = {"oneOf": [_ref("Case"), {"type": "array", "maxItems": 1000}]}
     return {
         "openapi": "3.1.0",
         "info": {"title": "triage", "version": __version__,
@@ -93,7 +123,7 @@ def openapi_document(kb_version: str, vocabulary: Vocabulary) -> dict[str, Any]:
                 "summary": "Explain one case or a list: fired rules with facts and sources, and how "
                            "each conclusion was reached (as triage audit --format json)",
                 "parameters": [{"name": "why_not", "in": "query", "required": False,
-                                "schema": {"type": "string"},
+                                "schema": {"enum": list(why_not)} if why_not else {"type": "string"},
                                 "description": "Also explain why this muscle or disposition was (not) "
                                                "concluded."}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": one_or_many}}},

@@ -22,11 +22,13 @@ from starlette.routing import Route
 
 from ..api import TriageKB, answers_file
 from ..audit import CaseAudit, audit_case, render_dot
-from ..audit_html import GRAPHVIZ_MISSING, audit_sections, dot_to_svg
+from ..audit_html import audit_sections, dot_to_svg
+from ..casefiles import json_depth_ok, unwritable_text
 from ..errors import CaseError, TriageError
 from ..fileformats import INPUT_FORMATS
 from ..kb import Question
 from ..results import ErrorRecord
+from .audits import audits_of, let_others_run
 from .engine import engine_of, kb_of
 from .templating import templates
 
@@ -37,8 +39,13 @@ TITLES = {
     "see_doctor": "See a doctor before treating it yourself",
     "self_care": "Self-care should help",
 }
-#: At most this many cases on the audit page.
-MAX_AUDIT_CASES = 1000
+#: At most this many cases on the audit page (about 15 s of work at 45 ms a case); more are
+#: refused with a message (audit them in parts, or use triage audit).
+MAX_AUDIT_CASES = 300
+#: The inference graph is drawn for at most this many cases, and Graphviz may take at most
+#: this many seconds: a 300-case graph took longer than 30 s to draw.
+MAX_GRAPH_CASES = 50
+GRAPH_TIMEOUT = 10.0
 _FORM = "application/x-www-form-urlencoded"
 _UPLOAD = "multipart/form-data"
 
@@ -66,13 +73,19 @@ async def _form(request: Request, *kinds: str) -> FormData:
 
 
 def _json_field(form: FormData, name: str) -> dict[str, Any]:
-    """A hidden JSON field of the page (the answers); a damaged one is a 400."""
-    raw = form.get(name) or "{}"
-    try:
-        value = json.loads(str(raw))
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
+    """A hidden JSON field of the page (the answers); a damaged one is a 400.
+
+    Damaged includes what no page of ours writes: nesting deeper than a case
+    file may have, and half a character (a lone surrogate), which no page can show.
+    """
+    raw = str(form.get(name) or "{}")
+    value = None
+    if json_depth_ok(raw):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            pass
+    if not isinstance(value, dict) or unwritable_text(value, name) is not None:
         raise HTTPException(400, "The answers carried by the page are damaged; please start again.")
     return value
 
@@ -263,7 +276,7 @@ async def audit_post(request: Request) -> Response:
         context["error"] = "Paste a case file or choose one to upload."
     if context["error"] is None:
         try:
-            context["report"] = await engine_of(request).run(_audit_report, kb_of(request), text, fmt)
+            context["report"] = await audits_of(request).run(_audit_report, kb_of(request), text, fmt)
         except TriageError as exc:
             context["error"] = str(exc).replace("<stdin>", "the cases")
     status = 422 if context["error"] else 200
@@ -277,13 +290,20 @@ def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
     errors: list[ErrorRecord] = []
     for n, record in enumerate(read_cases("-", kb.kb.vocabulary, fmt, stdin=io.StringIO(text)), start=1):
         if n > MAX_AUDIT_CASES:
-            raise TriageError(f"more than {MAX_AUDIT_CASES:,} cases; audit them in parts")
+            raise TriageError(f"more than {MAX_AUDIT_CASES:,} cases; this page audits at most "
+                              f"{MAX_AUDIT_CASES:,} at a time: audit them in parts, or use triage audit")
+        let_others_run()
         if isinstance(record, ErrorRecord):
             errors.append(record)
         else:
             audits.append(audit_case(kb.session, record))
-    svg = dot_to_svg(render_dot(audits)) if audits else None
+    svg, why_not = None, ""
+    if len(audits) > MAX_GRAPH_CASES:
+        why_not = (f"The inference graph is drawn for at most {MAX_GRAPH_CASES} cases, and there are "
+                   f"{len(audits):,}: audit fewer at a time, or run triage audit --format dot.")
+    elif audits:
+        svg, why_not = dot_to_svg(render_dot(audits), GRAPH_TIMEOUT)
     # As an image, an SVG can run no script whatever its labels say.
     graph = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else None
-    return {"sections": audit_sections(audits, errors), "graph": graph, "graphviz_missing": GRAPHVIZ_MISSING,
+    return {"sections": audit_sections(audits, errors), "graph": graph, "graph_missing": why_not,
             "count": len(audits), "invalid": len(errors)}

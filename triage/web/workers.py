@@ -11,9 +11,14 @@ descriptor, ``SCM_RIGHTS``) to the ready worker with the fewest open
 connections, as a least-connections load balancer would; each worker says
 when it is ready and when a connection closes. The parent does no HTTP, so
 its share of the work is one accept and one send per connection, not per
-request. A worker that dies is replaced; one that exits during start-up stops
-the group. Where file descriptors cannot be sent (Windows) :data:`SUPPORTED`
-is false and ``triage serve`` uses uvicorn's workers.
+request. A worker that dies after saying it is ready, or is killed by a
+signal, is replaced, after a pause that doubles while replacements keep dying
+(:data:`RESTART_PAUSE` to :data:`MAX_RESTART_PAUSE`); only a worker that exits
+by itself before it is ready (a broken installation, an import error) stops the
+group, since its replacement would fail the same way. Each worker holds at
+most ``max_connections`` connections; above that, new ones wait in the listen
+backlog. Where file descriptors cannot be sent (Windows) :data:`SUPPORTED` is
+false and ``triage serve`` uses uvicorn's workers.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import resource
 import signal
 import socket
 import time
@@ -35,8 +41,15 @@ import uvicorn
 SUPPORTED = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 #: uvicorn's default listen backlog.
 BACKLOG = 2048
-#: A worker that exits sooner than this after starting failed to start: stop rather than loop.
-STARTUP_SECONDS = 10.0
+#: The first pause before a dead worker is replaced, and the longest (it doubles per death in a row).
+RESTART_PAUSE = 0.1
+MAX_RESTART_PAUSE = 5.0
+#: A worker serving this long resets the pause: its death is a new incident, not the same one again.
+STEADY_SECONDS = 30.0
+#: Connections each worker holds at most by default (``triage serve --max-connections``).
+MAX_CONNECTIONS = 1000
+#: File descriptors a worker keeps beyond its connections (its knowledge base, channel, pipes).
+SPARE_FILES = 64
 #: How long stopping workers may take before they are killed.
 STOP_SECONDS = 30.0
 #: The signals that stop the group (each worker shuts down gracefully on SIGTERM).
@@ -54,7 +67,24 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process exited during its start-up: the group stops instead of restarting it."""
+    """A worker process exited by itself during its start-up: the group stops instead of restarting it."""
+
+
+def connection_cap(wanted: int) -> int:
+    """``wanted`` connections per worker, or fewer if the file limit would be reached first.
+
+    The soft limit on open files is raised to the hard one first (processes
+    started afterwards inherit it): 1,024 is the usual soft default, and
+    idle connections past it would make every accept fail.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - SPARE_FILES))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -82,6 +112,7 @@ class _Worker:
     #: The parent's end of the worker's channel (non-blocking).
     channel: socket.socket
     started: float = field(default_factory=time.monotonic)
+    #: True once it has said it serves (its death after that is never a start-up failure).
     ready: bool = False
     #: False once the worker's end has closed (it is exiting): its channel is no longer watched.
     heard: bool = True
@@ -94,22 +125,28 @@ class WorkerGroup:
 
     ``options`` are passed to :class:`uvicorn.Config`. Binding happens here, so
     an address in use fails before anything starts; :attr:`port` is the port
-    bound (the one chosen by the OS when ``port`` is 0).
+    bound (the one chosen by the OS when ``port`` is 0). Each worker holds at
+    most ``max_connections`` (fewer if the file limit is lower).
     """
 
-    def __init__(self, app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    def __init__(self, app: str, host: str, port: int, workers: int, options: dict[str, Any],
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.listener = listening_socket(host, port)
         self.port: int = self.listener.getsockname()[1]
+        self.max_connections = connection_cap(max_connections)
         self._app = app
         self._options = options
         self._count = workers
         self._workers: list[_Worker] = []
+        #: Worker numbers waiting to be started again, with when.
+        self._restarts: dict[int, float] = {}
+        self._pause = RESTART_PAUSE
 
     def run(self) -> None:
-        """Serve until SIGINT, SIGTERM or SIGHUP; replace a worker that dies while serving.
+        """Serve until SIGINT, SIGTERM or SIGHUP; replace a worker that dies.
 
         Connections are accepted once every worker is ready. Raises
-        :class:`WorkerFailed` when a worker exits during its start-up.
+        :class:`WorkerFailed` when a worker exits by itself before it is ready.
         """
         wake_reader, wake_writer = socket.socketpair()
         wake_writer.setblocking(False)
@@ -124,14 +161,17 @@ class WorkerGroup:
                 waiting: list[Any] = [wake_reader, *by_sentinel, *by_channel]
                 # Accept once every worker has started (so the first connections are spread too),
                 # then whenever one is ready.
-                serving = serving or all(worker.ready for worker in self._workers)
-                if serving and any(worker.ready for worker in self._workers):
+                serving = serving or (not self._restarts and all(worker.ready for worker in self._workers))
+                if serving and self._takers():
                     waiting.append(self.listener)
-                ready = multiprocessing.connection.wait(waiting)
+                due = min(self._restarts.values(), default=None)
+                ready = multiprocessing.connection.wait(
+                    waiting, None if due is None else max(0.0, due - time.monotonic()))
                 if wake_reader in ready:  # a stop signal
                     return
                 for sentinel in (s for s in ready if s in by_sentinel):
-                    self._replace(by_sentinel[sentinel])
+                    self._gone(by_sentinel[sentinel])
+                self._restart_due()
                 for channel in (c for c in ready if c in by_channel):
                     if by_channel[channel] in self._workers:  # not replaced just now
                         self._hear(by_channel[channel])
@@ -160,13 +200,32 @@ class WorkerGroup:
         theirs.close()  # the worker holds its own copy now
         return _Worker(number, process, ours)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _gone(self, worker: _Worker) -> None:
+        """``worker`` has exited: stop the group if it failed to start, else restart it after a pause."""
         worker.process.join()
+        if worker.heard:
+            self._hear(worker)  # a "ready" it sent just before it went still counts
         worker.channel.close()
-        if time.monotonic() - worker.started < STARTUP_SECONDS:
-            raise WorkerFailed(f"server process {worker.number} exited during start-up "
-                               f"(exit code {worker.process.exitcode})")
-        self._workers[self._workers.index(worker)] = self._start(worker.number)
+        code = worker.process.exitcode
+        if not worker.ready and code is not None and code >= 0:  # exited by itself, never ready
+            raise WorkerFailed(f"server process {worker.number} exited during start-up (exit code {code})")
+        self._workers.remove(worker)
+        if time.monotonic() - worker.started >= STEADY_SECONDS:
+            self._pause = RESTART_PAUSE
+        self._restarts[worker.number] = time.monotonic() + self._pause
+        self._pause = min(self._pause * 2, MAX_RESTART_PAUSE)
+
+    def _restart_due(self) -> None:
+        """Start the replacements whose pause is over."""
+        now = time.monotonic()
+        for number in [n for n, due in self._restarts.items() if due <= now]:
+            del self._restarts[number]
+            self._workers.append(self._start(number))
+
+    def _takers(self) -> list[_Worker]:
+        """The ready workers below their connection cap, least busy first."""
+        return sorted((w for w in self._workers if w.ready and w.connections < self.max_connections),
+                      key=lambda w: w.connections)
 
     def _hear(self, worker: _Worker) -> None:
         """Read what ``worker`` has said: that it is ready, or that connections closed."""
@@ -186,8 +245,8 @@ class WorkerGroup:
                 worker.connections -= 1
 
     def _hand_out(self) -> None:
-        """Accept every waiting connection and give each to the least busy ready worker."""
-        while True:
+        """Accept waiting connections while a worker has room; give each to the least busy."""
+        while self._takers():
             try:
                 connection, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError):
@@ -195,7 +254,7 @@ class WorkerGroup:
             except OSError:  # e.g. out of file descriptors: the connection waits in the backlog
                 return
             with connection:
-                for worker in sorted((w for w in self._workers if w.ready), key=lambda w: w.connections):
+                for worker in self._takers():
                     try:
                         socket.send_fds(worker.channel, [CONNECTION], [connection.fileno()])
                     except OSError:  # its channel is full or it is going: try the next one

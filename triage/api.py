@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from .audit import CaseAudit, audit_case
+from .audit import CaseAudit, audit_record
 from .case import Case, parse_case
 from .errors import CaseError, Location
 from .kb import KnowledgeBase, KnowledgeRule, Question, load_knowledge_base
@@ -148,8 +148,19 @@ class TriageKB:
 
     def audit_report(self, case: object, why_not: str | None = None,
                      default_id: str = "case#1") -> CaseAudit:
-        """The audit as :class:`~triage.audit.CaseAudit` (for the text, dot and HTML renderers)."""
-        return audit_case(self.session, self.parse(case, default_id), why_not)
+        """The audit as :class:`~triage.audit.CaseAudit` (for the text, dot and HTML renderers).
+
+        A case triaged on the fields that parsed (see :meth:`triage`) is audited so,
+        with its ``errors``; any other invalid case raises :class:`CaseError`.
+        """
+        try:
+            parsed: Case | ErrorRecord = self.parse(case, default_id)
+        except CaseError as exc:
+            parsed = ErrorRecord(exc.location.case or default_id, exc)
+        audit = audit_record(self.session, parsed, why_not)
+        if isinstance(audit, ErrorRecord):
+            raise audit.error
+        return audit
 
     # -- the knowledge base as data -------------------------------------------------
     def questions(self) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ Renderers return strings; nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from collections.abc import Iterable, Sequence
@@ -27,10 +28,10 @@ from typing import Any
 
 from .case import Case
 from .conclusions import Conclude, Derive, Recommend, Refer, Sign
-from .errors import TriageError
+from .errors import CaseError, TriageError
 from .kb import Condition, KnowledgeBase, KnowledgeRule
 from .kb.conditions import SET_OPERATORS
-from .results import Firing, TriageResult
+from .results import ErrorRecord, Firing, TriageResult
 from .session import NO_CONCLUSION_RULE, TriageSession
 from .vocabulary import Disposition, not_allowed
 
@@ -203,18 +204,38 @@ class CaseAudit:
             "trace": [s.to_dict() for s in self.trace],
             "how": [h.to_dict() for h in self.how],
             "why_not": [w.to_dict() for w in self.why_nots],
+            **({"errors": [e["error"] for e in _problems(self.result)]} if self.result.errors else {}),
         }
 
 
+def _problems(result: TriageResult) -> list[dict[str, Any]]:
+    """The result's problems in the error record's shape (one ``error`` each)."""
+    return [ErrorRecord(result.id, error).to_dict() for error in result.errors]
+
+
+def audit_record(session: TriageSession, record: Case | ErrorRecord,
+                 why_not: str | Sequence[str] | None = None) -> CaseAudit | ErrorRecord:
+    """Audit a record of a batch: a case, or an invalid case that is still triaged on
+    the fields that parsed (policy v3, principle 9), whose audit then carries its
+    errors; any other invalid case stays its error record."""
+    if isinstance(record, Case):
+        return audit_case(session, record, why_not)
+    outcome = session.triage_invalid(record)
+    if isinstance(outcome, ErrorRecord):
+        return outcome
+    return audit_case(session, record.error.partial, why_not, errors=record.error.all)
+
+
 def audit_case(session: TriageSession, case: Case,
-               why_not: str | Sequence[str] | None = None) -> CaseAudit:
+               why_not: str | Sequence[str] | None = None, errors: tuple[CaseError, ...] = ()) -> CaseAudit:
     """Triage ``case`` and explain the result: trace, HOW and, if asked, WHY NOT.
 
     ``why_not`` is one target (a muscle or a disposition) or several, each
-    explained in the order given (a repeated one once).
+    explained in the order given (a repeated one once). ``errors`` are the
+    problems of the input ``case`` was parsed from, kept on the result.
     """
     targets = [why_not] if isinstance(why_not, str) else list(dict.fromkeys(why_not or ()))
-    result = session.triage(case)
+    result = dataclasses.replace(session.triage(case), errors=errors)
     kb = session.kb
     derivations = derive_all(kb, case, result.fired_rules)
     return CaseAudit(

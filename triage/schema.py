@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .vocabulary import CaseField, Disposition, FieldKind, Vocabulary
+from .vocabulary import NOT_SCREENED_WORDS, CaseField, Disposition, FieldKind, Vocabulary
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -25,10 +25,14 @@ def case_schema(fields: Mapping[str, CaseField]) -> dict[str, Any]:
         "$schema": DIALECT,
         "title": "triage case",
         "description": "One person's answers (spec/case-format.md). Lists are sets: order and "
-                       "repeats do not matter; null or a missing field means not answered.",
+                       "repeats do not matter; null or a missing field means not answered. A "
+                       "screen (red_flags, other_symptoms, conditions) not answered, left out, "
+                       "null or 'unknown', is not screened: the case is referred (policy v3).",
         "type": "object",
         "properties": properties,
-        "required": [name for name, spec in fields.items() if spec.required],
+        # A screen left out is not screened, which refers by itself: such a case is
+        # triaged (with an error saying how to complete it), so only pain_sites is required.
+        "required": [name for name, spec in fields.items() if spec.required and not spec.is_screen],
         "additionalProperties": False,
     }
 
@@ -47,6 +51,9 @@ def _field_schema(spec: CaseField) -> dict[str, Any]:
         schema["type"] = ["boolean", "null"]
     elif spec.kind is FieldKind.CHOICE:
         schema["enum"] = [*spec.values, None]
+    elif spec.is_screen:
+        schema["oneOf"] = [{"type": "array", "items": {"enum": list(spec.values)}}, {"type": "null"},
+                           {"enum": [*NOT_SCREENED_WORDS, "not sure", "don't know"]}]
     else:
         schema["type"] = "array" if spec.required else ["array", "null"]
         schema["items"] = {"enum": list(spec.values)}
@@ -59,6 +66,11 @@ def result_schema(muscles: Sequence[str]) -> dict[str, Any]:
     """The JSON Schema of one outcome: a result, or an error record in its place."""
     dispositions = [d.value for d in Disposition]
     strings = {"type": "array", "items": {"type": "string"}}
+    problem = {
+        "type": "object", "required": ["field", "value", "message"],
+        "properties": {"field": {"type": ["string", "null"]}, "value": {},
+                       "message": {"type": "string"}, "file": {"type": "string"},
+                       "line": {"type": "integer"}, "did_you_mean": {"type": "string"}}}
     result = {
         "type": "object",
         "required": ["id", "disposition", "headline", "likely_muscles", "referral",
@@ -98,13 +110,10 @@ def result_schema(muscles: Sequence[str]) -> dict[str, Any]:
                 "properties": {"order": {"type": "integer", "minimum": 1}, "rule": {"type": "string"},
                                "facts": {"type": "object"}, "asserted": strings}}},
             "kb_version": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+            # Policy v3, principle 9: a case triaged on the fields that parsed carries its problems.
+            "errors": {"type": "array", "minItems": 1, "items": problem},
         },
     }
-    problem = {
-        "type": "object", "required": ["field", "value", "message"],
-        "properties": {"field": {"type": ["string", "null"]}, "value": {},
-                       "message": {"type": "string"}, "file": {"type": "string"},
-                       "line": {"type": "integer"}, "did_you_mean": {"type": "string"}}}
     error = {
         "type": "object", "required": ["id", "error"], "additionalProperties": False,
         # ``errors``: every problem, the first included, when the case has more than one.

@@ -56,7 +56,7 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
     status: 0 all audited, 1 some cases invalid, 2 nothing could run (or no
     case with ID).
     """
-    from ..audit import audit_case, render_dot, render_json, render_text
+    from ..audit import audit_record, render_dot, render_json, render_text
     from ..batch import read_all
     from ..formats import printable
     from ..results import ErrorRecord
@@ -65,6 +65,7 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
     session = load_session(rules_dir)
     audits = []
     errors = []
+    invalid = False
     # The other ids, to suggest a near miss for --id (the first _IDS_KEPT: memory stays flat).
     seen: list[str] = []
     for record in read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning):
@@ -73,14 +74,17 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
                 seen.append(record.id)
             continue
         if isinstance(record, ErrorRecord):
-            errors.append(record)
             for error in record.error.all:
                 click.echo(f"triage: {error}", err=True)
-            continue
-        if output_format == "text":
+        if output_format == "text" and not isinstance(record, ErrorRecord):
             # A newline in an id would forge a line of the audit: the id is shown escaped.
             record = dataclasses.replace(record, id=printable(record.id))
-        audits.append(audit_case(session, record, why_not))
+        audit = audit_record(session, record, why_not)
+        if isinstance(audit, ErrorRecord):
+            errors.append(audit)
+            continue
+        invalid = invalid or isinstance(record, ErrorRecord)  # audited on what parsed; still exit 1
+        audits.append(audit)
     if case_id is not None and not audits and not errors:
         click.echo("triage: " + not_allowed("no case with id", case_id, seen, rest=f" in {', '.join(files)}",
                                             listed=False), err=True)
@@ -96,4 +100,4 @@ def audit_command(files: tuple[str, ...], case_id: str | None, output_format: st
         # Case ids are shown as they were given: escape what could drive the terminal.
         text = printable(text, keep="\n")
     click.echo(text, nl=False)
-    sys.exit(EXIT_INVALID_CASES if errors else EXIT_OK)
+    sys.exit(EXIT_INVALID_CASES if errors or invalid else EXIT_OK)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..api import TriageKB, answers_file
-from ..audit import CaseAudit, audit_case, render_dot
+from ..audit import CaseAudit, audit_record, render_dot
 from ..audit_html import audit_sections, dot_to_svg
 from ..casefiles import json_depth_ok, unwritable_text
 from ..errors import CaseError, TriageError
@@ -293,10 +293,11 @@ def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
             raise TriageError(f"more than {MAX_AUDIT_CASES:,} cases; this page audits at most "
                               f"{MAX_AUDIT_CASES:,} at a time: audit them in parts, or use triage audit")
         let_others_run()
-        if isinstance(record, ErrorRecord):
-            errors.append(record)
+        audit = audit_record(kb.session, record)
+        if isinstance(audit, ErrorRecord):
+            errors.append(audit)
         else:
-            audits.append(audit_case(kb.session, record))
+            audits.append(audit)
     svg, why_not = None, ""
     if len(audits) > MAX_GRAPH_CASES:
         why_not = (f"The inference graph is drawn for at most {MAX_GRAPH_CASES} cases, and there are "

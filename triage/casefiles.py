@@ -357,6 +357,12 @@ def _json_records(raw: Any, name: str, n: int, line: int | None, vocabulary: Voc
     records: list[CaseRecord] = []
     for k, resource in enumerate(resources, start=n):
         default_id = _default_id(name, k)
+        if not reading.questions:
+            records.append(ErrorRecord(default_id, CaseError(
+                "a FHIR resource is read through the knowledge base's questions, and none were given "
+                "(read it with triage run, or pass questions= to read_cases)", Location(name, line, default_id),
+                value=resource.get("resourceType") if isinstance(resource, dict) else None)))
+            continue
         unwritable = _lone_surrogate(resource)
         if unwritable is not None:
             records.append(_surrogate_error(resource, unwritable, default_id, name, line))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..api import TriageKB
 from ..errors import CaseError, Location
@@ -91,9 +91,9 @@ def triage_response(kb: TriageKB, resource: object) -> tuple[int, dict[str, Any]
         case = case_from_response(resource, kb.kb.vocabulary, questions, DEFAULT_ID)
     except CaseError as exc:
         return 422, outcome_of(exc)
-    assert isinstance(resource, Mapping)
     result = kb.session.triage(case).to_dict()
-    return 200, result_bundle(result, recorded=now(), response=resource,
+    # response_answers refused anything but a QuestionnaireResponse.
+    return 200, result_bundle(result, recorded=now(), response=cast(Mapping[str, Any], resource),
                               missing_screens=missing_screens(answers, questions))
 
 
@@ -104,9 +104,9 @@ def next_question(kb: TriageKB, resource: object) -> tuple[int, dict[str, Any]]:
         answers = response_answers(resource, questions, DEFAULT_ID)
     except CaseError as exc:
         return 422, outcome_of(exc)
-    assert isinstance(resource, Mapping)
-    case_id = response_case_id(resource, DEFAULT_ID)
-    response = copy.deepcopy(dict(resource))
+    checked = cast(Mapping[str, Any], resource)  # response_answers refused anything else
+    case_id = response_case_id(checked, DEFAULT_ID)
+    response = copy.deepcopy(dict(checked))
     contained = _adaptive_questionnaire(response, kb.version)
     shown = {item.get("linkId") for item in contained["item"] if isinstance(item, Mapping)}
     try:

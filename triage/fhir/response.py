@@ -18,7 +18,7 @@ golden cases and generated ones).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..case import Case, parse_case
 from ..errors import CaseError, Location
@@ -79,8 +79,8 @@ def case_dict_from_response(resource: object, questions: tuple[Question, ...], d
                             file: str | None = None, line: int | None = None) -> dict[str, Any]:
     """The answers of a QuestionnaireResponse in the case format, not yet validated."""
     answers = response_answers(resource, questions, default_id, file=file, line=line)
-    assert isinstance(resource, Mapping)  # response_answers refused anything else
-    return case_dict_from_answers(answers, questions, response_case_id(resource, default_id))
+    checked = cast(Mapping[str, Any], resource)  # response_answers refused anything else
+    return case_dict_from_answers(answers, questions, response_case_id(checked, default_id))
 
 
 def case_dict_from_answers(answers: Mapping[str, Any], questions: tuple[Question, ...], case_id: str) -> dict[str, Any]:
@@ -113,12 +113,11 @@ def response_answers(resource: object, questions: tuple[Question, ...], default_
     a number's an int, a yes/no question's a bool, a one-value question's
     its value: the answers of the Python API's ``next_question``.
     """
-    if not is_response(resource):
+    if not isinstance(resource, Mapping) or not is_response(resource):
         kind = resource.get("resourceType") if isinstance(resource, Mapping) else None
         raise CaseError(f"expected a QuestionnaireResponse, got {kind or 'no FHIR resource'}",
                         Location(file, line, default_id, "resourceType"), value=kind,
                         allowed="QuestionnaireResponse")
-    assert isinstance(resource, Mapping)
     case_id = response_case_id(resource, default_id)
 
     def fail(link_id: str, message: str, value: object = None, allowed: str | None = None) -> CaseError:

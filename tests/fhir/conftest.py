@@ -13,7 +13,7 @@ from helpers import ROOT, write_generated_cases
 
 from triage.api import TriageKB
 from triage.fhir.bundle import result_bundle
-from triage.fhir.operations import triage_operation_definition
+from triage.fhir.operations import capability_statement, triage_operation_definition
 from triage.fhir.questionnaire import build_questionnaire
 from triage.fhir.response import response_from_case
 from triage.kb import KnowledgeBase
@@ -51,8 +51,9 @@ def golden_bundles(api: TriageKB, golden_cases: list[dict[str, Any]]) -> list[di
 @pytest.fixture(scope="session")
 def every_resource(api: TriageKB, golden_bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every resource triage makes for the golden cases: Bundles and each of their entries,
-    the Questionnaire and the OperationDefinition."""
-    resources = [build_questionnaire(api.kb), triage_operation_definition(api.version)]
+    the Questionnaire, the OperationDefinition and the CapabilityStatement."""
+    resources = [build_questionnaire(api.kb), triage_operation_definition(api.version),
+                 capability_statement(api.version)]
     for bundle in golden_bundles:
         resources += [bundle, *(entry["resource"] for entry in bundle["entry"])]
     return resources

@@ -48,6 +48,11 @@ def test_every_bundle_and_entry_parses_as_r4b(golden_bundles: list[dict[str, Any
             get_fhir_model_class(entry["resource"]["resourceType"]).model_validate(entry["resource"])
 
 
+def test_every_resource_parses_as_r4b(every_resource: list[dict[str, Any]]) -> None:
+    for resource in every_resource:
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
 def test_bindings_statuses_and_intents(golden_bundles: list[dict[str, Any]]) -> None:
     for bundle in golden_bundles:
         for entry in bundle["entry"]:

@@ -28,6 +28,13 @@ def test_the_questionnaire_is_served_as_fhir_json(client: TestClient, kb: Knowle
     assert response.json() == build_questionnaire(kb)
 
 
+def test_the_capability_statement_names_what_is_served(client: TestClient) -> None:
+    statement = client.get("/fhir/metadata").json()
+    assert statement["resourceType"] == "CapabilityStatement"
+    operations = {o["name"] for r in statement["rest"][0]["resource"] for o in r.get("operation", [])}
+    assert operations == {"triage", "next-question"}
+
+
 def test_the_operation_definition_is_served(client: TestClient, kb: KnowledgeBase) -> None:
     definition = client.get("/fhir/OperationDefinition/QuestionnaireResponse-triage").json()
     assert (definition["resourceType"], definition["code"], definition["version"]) == (

@@ -21,6 +21,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any, cast
 
+from .. import __version__
 from ..api import TriageKB
 from ..errors import CaseError, Location
 from ..results import ErrorRecord
@@ -70,6 +71,31 @@ def triage_operation_definition(kb_version: str) -> dict[str, Any]:
             {"name": "return", "use": "out", "min": 1, "max": "1", "type": "Bundle",
              "documentation": "The result Bundle (type collection)."},
         ],
+    }
+
+
+def capability_statement(kb_version: str) -> dict[str, Any]:
+    """What ``triage serve`` offers at ``/fhir/`` (``GET /fhir/metadata``), for FHIR clients that ask first."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": now()[:10],  # when this statement was made: what it says holds while the server runs
+        "kind": "instance",
+        "software": {"name": "triage", "version": __version__},
+        "implementation": {"description": f"triage, knowledge base {kb_version}"},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "resource": [
+                {"type": "Questionnaire", "interaction": [{"code": "read"}],
+                 "operation": [{"name": "next-question",
+                                "definition": "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question"}]},
+                {"type": "OperationDefinition", "interaction": [{"code": "read"}]},
+                {"type": "QuestionnaireResponse",
+                 "operation": [{"name": "triage", "definition": TRIAGE_OPERATION_URL}]},
+            ],
+        }],
     }
 
 
@@ -152,5 +178,5 @@ def outcome_of(exc: CaseError) -> dict[str, Any]:
     return error_outcome(ErrorRecord(exc.location.case or DEFAULT_ID, exc).to_dict(), location="response")
 
 
-__all__ = ["TRIAGE_OPERATION_ID", "TRIAGE_OPERATION_URL", "next_question", "operation_input", "outcome_of",
-           "triage_operation_definition", "triage_response"]
+__all__ = ["TRIAGE_OPERATION_ID", "TRIAGE_OPERATION_URL", "capability_statement", "next_question", "operation_input",
+           "outcome_of", "triage_operation_definition", "triage_response"]

@@ -19,8 +19,8 @@ from starlette.routing import Route
 
 from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys
 from ..fhir.common import FHIR_JSON, QUESTIONNAIRE_ID
-from ..fhir.operations import (TRIAGE_OPERATION_ID, next_question, operation_input, triage_operation_definition,
-                               triage_response)
+from ..fhir.operations import (TRIAGE_OPERATION_ID, capability_statement, next_question, operation_input,
+                               triage_operation_definition, triage_response)
 from ..fhir.questionnaire import build_questionnaire
 from .engine import engine_of, kb_of
 
@@ -30,6 +30,7 @@ _MEDIA_TYPES = (FHIR_JSON, "application/json")
 def routes() -> list[Route]:
     """The FHIR routes."""
     return [
+        Route("/fhir/metadata", metadata, methods=["GET"]),
         Route(f"/fhir/Questionnaire/{QUESTIONNAIRE_ID}", questionnaire, methods=["GET"]),
         Route(f"/fhir/OperationDefinition/{TRIAGE_OPERATION_ID}", operation_definition, methods=["GET"]),
         Route("/fhir/QuestionnaireResponse/$triage", triage, methods=["POST"]),
@@ -69,6 +70,11 @@ async def _body(request: Request) -> Any:
         return json.loads(text, object_pairs_hook=no_duplicate_keys)
     except ValueError as exc:
         raise _Refused(fhir_error(400, f"the body is not valid JSON: {exc}", "structure")) from None
+
+
+async def metadata(request: Request) -> Response:
+    """The CapabilityStatement: what is served here."""
+    return fhir_json(capability_statement(kb_of(request).version))
 
 
 async def questionnaire(request: Request) -> Response:

@@ -12,8 +12,9 @@ time (``triage[fhir]`` adds nothing; the web routes come with ``triage[web]``):
 - :mod:`~triage.fhir.bundle`: a result as a Bundle (GuidanceResponse,
   RiskAssessment, ServiceRequest, CarePlan, Provenance), and an invalid case as
   an OperationOutcome;
-- :mod:`~triage.fhir.operations`: the OperationDefinition of ``$triage`` and
-  the SDC ``$next-question`` step on the questionnaire's state machine.
+- :mod:`~triage.fhir.operations`: ``$triage`` with its OperationDefinition,
+  the SDC ``$next-question`` step on the questionnaire's state machine, and
+  the CapabilityStatement of ``/fhir/metadata``.
 
 Nothing here imports experta, except :mod:`~triage.fhir.operations` through
 the Python API it drives.

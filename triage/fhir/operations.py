@@ -1,4 +1,5 @@
-"""The FHIR operations: ``$triage`` on a QuestionnaireResponse, and SDC's ``$next-question``.
+"""The FHIR operations: ``$triage`` on a QuestionnaireResponse, SDC's ``$next-question``, and
+the OperationDefinition and CapabilityStatement that describe them.
 
 Both take parsed JSON and return ``(status, resource)``: the web routes
 (:mod:`triage.web.fhir_routes`) only read the body and write the answer.

@@ -397,3 +397,32 @@ def test_a_single_list_of_20000_cases_is_read_in_bounded_memory(tmp_path: Path, 
 ])
 def test_json_nesting_limit_counts_only_real_nesting(text: str, ok: bool) -> None:
     assert json_depth_ok(text) is ok
+
+
+# -- FHIR QuestionnaireResponses (the mapping itself is tested in tests/fhir/test_response.py) --
+
+def _responses(kb: Any, *cases: dict[str, Any]) -> list[dict[str, Any]]:
+    from triage.fhir.response import response_from_case
+
+    return [response_from_case(case, kb.questions, kb.version) for case in cases]
+
+
+def test_questionnaire_responses_are_told_by_their_resource_type(kb: Any) -> None:
+    """A Bundle (its entry that is no response an error in its place) and NDJSON, from standard input."""
+    ok = {"id": "ok", "pain_sites": ["lower_back"], "red_flags": [], "conditions": []}
+    first, second = _responses(kb, ok, {**ok, "id": "ok2"})
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": first}, {"resource": {"resourceType": "Patient"}}, {"resource": second}]}
+    records = list(read_cases("-", kb.vocabulary, stdin=io.StringIO(json.dumps(bundle)), questions=kb.questions))
+    assert [type(r).__name__ for r in records] == ["Case", "ErrorRecord", "Case"]
+    assert [r.id for r in records] == ["ok", "stdin#2", "ok2"]
+    assert records[1].error.location.field == "resourceType"
+    lines = "".join(json.dumps(r) + "\n" for r in (first, second))
+    records = list(read_cases("-", kb.vocabulary, stdin=io.StringIO(lines), questions=kb.questions))
+    assert [r.id for r in records] == ["ok", "ok2"] and all(isinstance(r, Case) for r in records)
+
+
+def test_a_response_cannot_be_read_without_the_questions(kb: Any) -> None:
+    (response,) = _responses(kb, {"id": "ok", "pain_sites": ["lower_back"], "red_flags": [], "conditions": []})
+    (record,) = read_cases("-", kb.vocabulary, stdin=io.StringIO(json.dumps(response)))
+    assert isinstance(record, ErrorRecord) and "questions" in record.error.message

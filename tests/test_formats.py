@@ -135,4 +135,4 @@ def test_table_shows_disposition_muscle_and_main_reason(outcomes) -> None:
 
 
 def test_every_format_is_available() -> None:
-    assert set(OUTPUT_FORMATS) == {"jsonl", "json", "yaml", "csv", "table"}
+    assert set(OUTPUT_FORMATS) == {"jsonl", "json", "yaml", "csv", "table", "fhir"}

@@ -22,6 +22,7 @@ READERS = {
     "yaml": yaml.safe_load,
     "csv": lambda text: list(csv.DictReader(io.StringIO(text))),
     "table": lambda text: text.splitlines()[1:],
+    "fhir": lambda text: [json.loads(line) for line in text.splitlines()],
 }
 
 

@@ -10,6 +10,7 @@ from typing import IO
 
 from .casefiles import CaseIds, CaseRecord, CsvOptions, check_readable, read_cases
 from .errors import InputWarning
+from .kb.model import Question
 from .results import ErrorRecord, Outcome
 from .vocabulary import Vocabulary
 
@@ -92,14 +93,15 @@ def read_all(paths: Iterable[str], vocabulary: Vocabulary, input_format: str = "
              stdin: IO[str] | None = None,
              on_warning: Callable[[InputWarning], None] | None = None,
              csv_options: CsvOptions | None = None,
-             progress: ReadProgress | None = None) -> Iterator[CaseRecord]:
+             progress: ReadProgress | None = None,
+             questions: tuple[Question, ...] = ()) -> Iterator[CaseRecord]:
     """The cases of every file in turn, checked against ``vocabulary``; every file is checked
     for readability before the first is read.
 
     ``on_warning`` receives warnings such as a case id used twice (both kept)
     or a value read in the vocabulary's spelling; ``csv_options`` says how to
     read CSV files; ``progress``, if given, is kept up to date with how much
-    has been read.
+    has been read; ``questions`` (the knowledge base's) read FHIR QuestionnaireResponses.
     """
     paths = list(paths)
     for path in paths:
@@ -110,7 +112,7 @@ def read_all(paths: Iterable[str], vocabulary: Vocabulary, input_format: str = "
     for path in paths:
         opened = progress.opened if progress is not None else None
         for record in read_cases(path, vocabulary, input_format, stdin, ids, on_warning=on_warning,
-                                 csv_options=csv_options, on_open=opened):
+                                 csv_options=csv_options, on_open=opened, questions=questions):
             if progress is not None:
                 progress.records += 1
             yield record

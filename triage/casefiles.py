@@ -1,5 +1,9 @@
 """Reading case files: YAML, JSON, JSON Lines and CSV, or ``-`` for standard input.
 
+A JSON or JSON Lines file may also hold FHIR QuestionnaireResponses (told by
+their ``resourceType``), or Bundles of them: each response is one case,
+read through the knowledge base's questions (:mod:`triage.fhir.response`).
+
 ``read_cases`` yields, in file order, a :class:`~triage.case.Case` for each
 valid case and an :class:`~triage.results.ErrorRecord` for each invalid one, so
 one bad case never costs the others their results. JSON Lines, CSV and
@@ -27,6 +31,8 @@ from typing import IO, Any
 
 from .case import Case, normal_spelling, parse_case
 from .errors import CaseError, InputFileError, InputWarning, Location
+from .fhir.response import case_from_response, response_case_id, responses_in
+from .kb.model import Question
 from .results import ErrorRecord
 from .vocabulary import REQUIRED_FIELDS, Vocabulary, not_allowed
 from .yamlio import iter_yaml_cases
@@ -180,9 +186,12 @@ CSV_DELIMITERS = (",", ";", "\t")
 class _Reading:
     """What is noticed while reading one file, reported once each as a warning."""
 
-    def __init__(self, name: str, warn: Callable[[InputWarning], None] | None, csv: CsvOptions) -> None:
+    def __init__(self, name: str, warn: Callable[[InputWarning], None] | None, csv: CsvOptions,
+                 questions: tuple[Question, ...] = ()) -> None:
         self.name = name
         self.csv = csv
+        #: The knowledge base's questions, to read QuestionnaireResponses by.
+        self.questions = questions
         self._warn = warn
         self._said: set[tuple[str, ...]] = set()
 
@@ -205,7 +214,8 @@ def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
                stdin: IO[str] | None = None, ids: CaseIds | None = None, *,
                on_warning: Callable[[InputWarning], None] | None = None,
                csv_options: CsvOptions | None = None,
-               on_open: Callable[[IO[str]], None] | None = None) -> Iterator[CaseRecord]:
+               on_open: Callable[[IO[str]], None] | None = None,
+               questions: tuple[Question, ...] = ()) -> Iterator[CaseRecord]:
     """Yield the cases of one file (``-`` = standard input) in order, checked against ``vocabulary``.
 
     ``ids``, if given, is told every case's id (to warn about duplicates).
@@ -213,6 +223,8 @@ def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
     and CSV column names read in the vocabulary's spelling, ignored unknown
     columns, skipped blank rows. ``csv_options`` says how to read CSV.
     ``on_open``, if given, receives the opened stream (to follow progress).
+    ``questions`` (the knowledge base's) are needed to read FHIR
+    QuestionnaireResponses; without them each response is an invalid case.
     """
     name = display_name(path)
     check_readable(path)
@@ -231,7 +243,7 @@ def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
             # A pipe cannot be rewound, so the sniffed sample is put back in front.
             source = _Peekable(stream, head)
             fmt = detect_format(path, head) if input_format == "auto" else input_format
-            reading = _Reading(name, on_warning, csv_options or CsvOptions())
+            reading = _Reading(name, on_warning, csv_options or CsvOptions(), questions)
             for record in _READERS[fmt](source, name, vocabulary, reading):
                 count += 1
                 if ids is not None:
@@ -334,6 +346,38 @@ def _case_or_error(raw: Any, name: str, n: int, line: int | None, vocabulary: Vo
                           normalised=normalised)
     except CaseError as exc:
         return ErrorRecord(exc.location.case or default_id, exc)
+
+
+def _json_records(raw: Any, name: str, n: int, line: int | None, vocabulary: Vocabulary,
+                  reading: _Reading) -> list[CaseRecord]:
+    """The cases of one JSON value, the ``n``-th of its file: a case, or FHIR QuestionnaireResponses.
+
+    A QuestionnaireResponse is one case, a Bundle one per entry (an entry
+    that is no response is an invalid case in its place).
+    """
+    resources = responses_in(raw)
+    if resources is None:
+        return [_case_or_error(raw, name, n, line, vocabulary, reading)]
+    records: list[CaseRecord] = []
+    for k, resource in enumerate(resources, start=n):
+        default_id = _default_id(name, k)
+        if not reading.questions:
+            records.append(ErrorRecord(default_id, CaseError(
+                "a FHIR resource is read through the knowledge base's questions, and none were given "
+                "(read it with triage run, or pass questions= to read_cases)", Location(name, line, default_id),
+                value=resource.get("resourceType") if isinstance(resource, dict) else None)))
+            continue
+        unwritable = _lone_surrogate(resource)
+        if unwritable is not None:
+            records.append(_surrogate_error(resource, unwritable, default_id, name, line))
+            continue
+        try:
+            records.append(case_from_response(resource, vocabulary, reading.questions, default_id,
+                                              file=name, line=line))
+        except CaseError as exc:
+            case_id = response_case_id(resource, default_id) if isinstance(resource, dict) else default_id
+            records.append(ErrorRecord(exc.location.case or case_id, exc))
+    return records
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -503,7 +547,7 @@ def _read_json(stream: IO[str], name: str, vocabulary: Vocabulary,
             raise InputFileError(
                 f"a JSON file that is not a list holds one case, and this one is over "
                 f"{MAX_JSON_CASE:,} characters; give a list of cases or JSON Lines", Location(name))
-        yield _case_or_error(_parse_json(source.text, name), name, 1, None, vocabulary, reading)
+        yield from _json_records(_parse_json(source.text, name), name, 1, None, vocabulary, reading)
         return
     source.pos += 1
     decoder = json.JSONDecoder(object_pairs_hook=no_duplicate_keys)
@@ -511,8 +555,9 @@ def _read_json(stream: IO[str], name: str, vocabulary: Vocabulary,
     char = source.next_char()
     while char != "]":
         raw, line = _json_item(source, decoder, name)
-        n += 1
-        yield _case_or_error(raw, name, n, line, vocabulary, reading)
+        records = _json_records(raw, name, n + 1, line, vocabulary, reading)
+        n += len(records)
+        yield from records
         char = source.next_char()
         if char == ",":
             source.pos += 1
@@ -574,7 +619,9 @@ def _read_jsonl(stream: IO[str], name: str, vocabulary: Vocabulary,
             where = Location(name, line_number, _default_id(name, n))
             yield ErrorRecord(_default_id(name, n), CaseError(exc.message, where, value=line.strip()[:200]))
             continue
-        yield _case_or_error(raw, name, n, line_number, vocabulary, reading)
+        records = _json_records(raw, name, n, line_number, vocabulary, reading)
+        n += len(records) - 1
+        yield from records
 
 
 def _bounded_lines(stream: IO[str]) -> Iterator[str]:

@@ -1,4 +1,4 @@
-"""Output formats for results: JSON Lines, JSON, YAML, CSV and a table for people.
+"""Output formats for results: JSON Lines, JSON, YAML, CSV, a table for people and FHIR.
 
 Every writer streams: it writes each result as it comes, so memory does not
 grow with the batch. JSON, YAML and CSV carry the same content as JSON Lines.
@@ -9,6 +9,8 @@ exactly with any JSON parser), and a text cell beginning with ``=``, ``+``,
 as a formula (OWASP's advice); numbers stay numbers. The table is for a
 terminal: characters of a case that could drive it (control characters, bidi
 overrides) are shown escaped, it can fit a width and colour the disposition.
+FHIR is NDJSON: a result Bundle (:mod:`triage.fhir.bundle`) or, for an
+invalid case, an OperationOutcome, one a line.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import IO, Any
 
 import yaml
 
+from .fhir.bundle import error_outcome, now, result_bundle
 from .results import ErrorRecord, Outcome, TriageResult
 
 class ResultWriter:
@@ -215,10 +218,27 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
+class FhirWriter(ResultWriter):
+    """FHIR NDJSON: each result as its Bundle, each invalid case as an OperationOutcome.
+
+    Every Provenance of a run is recorded at the time the writer was opened,
+    so that the Bundles of one run differ only by their case.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__(stream)
+        self._recorded = now()
+
+    def _write(self, outcome: Outcome) -> None:
+        resource = (error_outcome(outcome.to_dict()) if isinstance(outcome, ErrorRecord)
+                    else result_bundle(outcome.to_dict(), recorded=self._recorded))
+        self.stream.write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
 #: One writer per name of :data:`triage.fileformats.OUTPUT_FORMATS`.
 WRITERS: dict[str, type[ResultWriter]] = {
     "jsonl": JsonLinesWriter, "json": JsonWriter, "yaml": YamlWriter,
-    "csv": CsvWriter, "table": TableWriter,
+    "csv": CsvWriter, "table": TableWriter, "fhir": FhirWriter,
 }
 
 

@@ -131,3 +131,27 @@ def running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+#: The flags a headless Chromium of the tests runs with (no network of its own, no first-run screens).
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage")
+
+
+@contextlib.contextmanager
+def chromium(chromium_binary: str, chromedriver: str, user_data_dir: Any) -> Iterator[Any]:
+    """A headless Chromium driven by Selenium until the block ends."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium_binary
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={user_data_dir}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    browser.set_page_load_timeout(60)
+    try:
+        yield browser
+    finally:
+        browser.quit()

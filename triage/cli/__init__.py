@@ -12,6 +12,7 @@ from .. import __version__
 from .ask import ask_command
 from .audit import audit_command
 from .common import TriageGroup
+from .fhir import fhir_group
 from .rules import rules_group
 from .run import run_command
 from .schema import schema_command
@@ -33,3 +34,4 @@ main.add_command(audit_command)
 main.add_command(rules_group)
 main.add_command(schema_command)
 main.add_command(serve_command)
+main.add_command(fhir_group)

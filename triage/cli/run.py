@@ -54,6 +54,9 @@ def run_command(files: tuple[str, ...], output_format: str | None, output: Path 
                 workers: int | None, quiet: bool, rules_dir: Path | None) -> None:
     """Triage case files (YAML, JSON, JSON Lines, CSV; - for stdin).
 
+    JSON and JSON Lines may also hold FHIR QuestionnaireResponses (or Bundles
+    of them); --format fhir writes each result as a FHIR Bundle.
+
     Results come in input order; an invalid case becomes an error record in
     its place while the others are triaged, with every problem it has. CSV
     headers and values are forgiven other capitals and spaces or hyphens for
@@ -77,7 +80,7 @@ def run_command(files: tuple[str, ...], output_format: str | None, output: Path 
     read = ReadProgress()
     csv_options = CsvOptions({"tab": "\t"}.get(delimiter or "", delimiter), ignore_unknown_columns)
     records = read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning,
-                       csv_options=csv_options, progress=read)
+                       csv_options=csv_options, progress=read, questions=session.kb.questions)
     counts = BatchCounts()
     to_terminal = output is None and fmt == "table"
     progress = Progress(sys.stderr, read, enabled=not quiet)

@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import TriageKB, load
-from . import api_routes, pages
+from . import api_routes, fhir_routes, pages
 from .audits import AuditPool
 from .engine import QUESTIONNAIRE_THREADS, SWITCH_INTERVAL, EnginePool
 from .templating import templates
@@ -77,6 +77,7 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
                                         allow_methods=["GET", "POST"], allow_headers=["Content-Type"]))
     routes = [
         *api_routes.routes(),
+        *fhir_routes.routes(),
         *pages.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
@@ -140,12 +141,14 @@ def wants_json(request: Request) -> bool:
 
 def json_path(path: str) -> bool:
     """Whether ``path`` is one of the JSON API's (errors in JSON) rather than a page's."""
-    return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+    return path.startswith(("/api/", "/fhir/")) or path in ("/healthz", "/openapi.json")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "error"
+    if request.url.path.startswith("/fhir/"):
+        return fhir_routes.fhir_error(exc.status_code, message, "not-found" if exc.status_code == 404 else "invalid")
     if wants_json(request):
         return error_json(exc.status_code, message, headers=exc.headers)
     return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "message": message},
@@ -355,7 +358,7 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"the request body is larger than {self.limit:,} bytes"
         path = scope.get("path", "")
-        if path.startswith("/api/"):
+        if path.startswith(("/api/", "/fhir/")):
             response: Response = error_json(413, message)
         else:
             response = HTMLResponse(f"<!doctype html><title>Too large</title><p>{message}.</p>",

@@ -51,7 +51,7 @@ PAGE = """<!doctype html>
 SELF_CARE = {"id": "lforms-self-care", "age": 40, "pain_sites": ["buttock", "back_of_thigh"], "severity": 4,
              "duration_days": 5, "course": "improving", "pain_side": "left", "pain_feels": ["ache"],
              "triggers": ["tennis_serve"], "worse_when": ["sitting"], "lower_back_curve": "normal",
-             "can_touch_toes": True, "red_flags": [], "conditions": []}
+             "can_touch_toes": True, "red_flags": [], "other_symptoms": [], "conditions": []}
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -204,8 +204,11 @@ def test_every_question_shows_and_skip_logic_runs_in_the_renderer(
 
     conditional = {i["linkId"] for i in form["item"]
                    if i.get("enableWhen") or any(e["url"] == ENABLE_WHEN_EXPRESSION for e in i.get("extension", []))}
+    # A question asked again when its field is left empty (v3, principle 8) shows on the empty form.
+    again = {q.id for q in api.kb.questions if q.again and not q.when_any}
     for item in form["item"]:
-        assert _shown(browser, item["linkId"]) is (item["linkId"] not in conditional), item["linkId"]
+        assert _shown(browser, item["linkId"]) is (item["linkId"] not in conditional or item["linkId"] in again), \
+            item["linkId"]
     _screenshot(browser, shots / "lforms-questionnaire.png")
     # A question asked again only when an earlier answer makes it decisive (an enableWhenExpression):
     # a trigger that makes the unknown age decisive shows it.

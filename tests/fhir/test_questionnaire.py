@@ -72,8 +72,7 @@ def test_answer_options_are_the_choices_coded_in_their_field_system(
 
 
 def test_the_screens_are_required_and_nothing_else(questionnaire: dict[str, Any], kb: KnowledgeBase) -> None:
-    screens = {name for name, spec in kb.vocabulary.fields.items()
-               if spec.required and spec.is_list and not spec.non_empty}
+    screens = {name for name, spec in kb.vocabulary.fields.items() if spec.is_screen}
     assert screens  # the vocabulary has screens (red_flags, conditions, ...)
     for item, question in zip(questionnaire["item"], kb.questions, strict=True):
         assert item.get("required", False) is (question.field in screens)

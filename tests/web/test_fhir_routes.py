@@ -14,7 +14,7 @@ from triage.kb import KnowledgeBase
 HEADERS = {"content-type": FHIR_JSON}
 TENNIS = {"id": "tennis", "age": 40, "pain_sites": ["buttock", "back_of_thigh"], "pain_side": "left",
           "severity": 4, "duration_days": 5, "triggers": ["tennis_serve"], "worse_when": ["sitting"],
-          "red_flags": [], "conditions": []}
+          "red_flags": [], "other_symptoms": [], "conditions": []}
 
 
 def _kinds(bundle: dict[str, Any]) -> list[str]:

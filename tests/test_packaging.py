@@ -21,3 +21,26 @@ def test_triage_run_works_outside_the_repository(tmp_path: Path, kb: KnowledgeBa
     assert result["disposition"] == "self_care"
     # The same knowledge base as the repository's rules/, byte for byte.
     assert result["kb_version"] == kb.version
+
+
+#: The distribution's name: "triage" on PyPI is an unrelated project (risk modelling).
+DISTRIBUTION = "lbp-triage"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_distribution_has_a_name_of_its_own_and_keeps_the_triage_command() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()  # read as text: tomllib is Python 3.11+
+    assert f'\nname = "{DISTRIBUTION}"\n' in pyproject
+    assert '\n[project.scripts]\ntriage = "triage.__main__:main"\n' in pyproject
+    assert f'"{DISTRIBUTION}[web]"' in pyproject  # the test extra pulls in our own web extra
+
+
+def test_every_install_line_names_our_distribution() -> None:
+    """No README, docs page, message or CI script offers `pip install triage...` (someone else's project)."""
+    import re
+
+    texts = [ROOT / "README.md", ROOT / ".ci" / "run", *(ROOT / "docs").glob("*.md"), *(ROOT / "triage").rglob("*.py")]
+    wrong = re.compile(r"""pip install\s+(?:-\S+\s+)*['"]?triage\b|['"]triage\[""")
+    offenders = [f"{path.relative_to(ROOT)}: {match[0]}" for path in texts if path.is_file()
+                 for match in wrong.finditer(path.read_text())]
+    assert offenders == []

@@ -562,7 +562,8 @@ def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], A
 
 
 __all__ = [
-    "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "RULES_WORDS", "TAKE_SUGGESTION_WORDS", "WHY_WORDS", "InvalidAnswer", "Outcome",
+    "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "RULES_WORDS", "TAKE_SUGGESTION_WORDS", "WHY_WORDS",
+    "InvalidAnswer", "Outcome",
     "Questionnaire", "Reply", "Skipped", "WhyAsked", "candidate_answers", "choice_name", "parse_answer",
     "rule_dependencies", "rules_using_answer",
 ]

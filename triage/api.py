@@ -75,7 +75,7 @@ class TriageKB:
         ``"none"``, ``"yes"``): what a table read by ``pandas.read_csv`` holds.
         """
         if isinstance(case, Mapping):
-            case = {k: plain for k, v in case.items() if (plain := plain_value(v)) is not None}
+            case = {k: plain_value(v) for k, v in case.items() if not is_missing(v)}
         return parse_case(case, default_id, self.kb.vocabulary, from_text=from_text)
 
     def triage(self, case: object, default_id: str = "case#1") -> dict[str, Any]:
@@ -182,7 +182,7 @@ class TriageKB:
             raise CaseError("the answers must be a mapping of question ids to answers",
                             Location(case=case_id), value=type(answers).__name__,
                             allowed="an object such as {\"emergency_signs\": []}")
-        answers = {key: plain_value(value) for key, value in answers.items()}
+        answers = {key: None if is_missing(value) else plain_value(value) for key, value in answers.items()}
         known = {q.id for q in self.kb.questions}
         for key in answers:
             if key not in known:
@@ -223,23 +223,25 @@ class TriageKB:
 
 
 def plain_value(value: Any) -> Any:
-    """``value`` as the plain Python kind the case format knows, or ``None`` for a missing answer.
+    """``value`` as the plain Python kind the case format knows.
 
     NumPy scalars (``numpy.int64``, ``numpy.bool_``) become Python numbers and
-    booleans, tuples, sets and arrays lists; a float NaN and pandas' ``NA`` or
-    ``NaT`` mean no answer (how pandas marks an empty cell). Anything else is
-    returned as it is, for the case parser to accept or refuse by name.
+    booleans, tuples, sets and arrays lists. Anything else is returned as it
+    is, for the case parser to accept or refuse by name.
     """
-    kind = type(value)
-    if kind.__module__ == "numpy" and hasattr(value, "tolist"):
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         value = value.tolist()  # a NumPy scalar gives its Python value, an array a list
-    elif kind.__module__.startswith("pandas") and kind.__name__ in ("NAType", "NaTType"):
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
     if isinstance(value, (tuple, list, set, frozenset)):
         return [plain_value(item) for item in value]
     return value
+
+
+def is_missing(value: Any) -> bool:
+    """A float NaN, or pandas' ``NA`` or ``NaT``: how pandas marks an empty cell (no answer)."""
+    kind = type(value)
+    if kind.__module__.startswith("pandas") and kind.__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _case_rows(cases: Any) -> tuple[Iterable[object], bool]:
@@ -399,4 +401,4 @@ def _source_data(source: Any) -> dict[str, Any]:
 
 
 __all__ = ["QUESTIONNAIRE_ID", "TriageKB", "answer_text", "answers_file", "answers_yaml", "incomplete_note",
-           "load", "plain_value", "question_data", "why_outline"]
+           "is_missing", "load", "plain_value", "question_data", "why_outline"]

@@ -28,7 +28,7 @@ from typing import IO, Any
 from .case import Case, normal_spelling, parse_case
 from .errors import CaseError, InputFileError, InputWarning, Location
 from .results import ErrorRecord
-from .vocabulary import REQUIRED_FIELDS, Vocabulary, did_you_mean, not_allowed, with_allowed
+from .vocabulary import REQUIRED_FIELDS, Vocabulary, not_allowed, several_not_allowed
 from .yamlio import iter_yaml_cases
 
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
@@ -701,10 +701,8 @@ def _csv_header(cells: list[str], delimiter: str, vocabulary: Vocabulary,
         if len(unknown) == 1:
             raise InputFileError(not_allowed("unknown column", unknown[0], vocabulary.fields, note=note),
                                  Location(name, 1))
-        listed = ", ".join(repr(column) + (f" (did you mean {near!r}?)" if (near := did_you_mean(
-            column, vocabulary.fields)) else "") for column in unknown)
-        raise InputFileError(with_allowed(f"{len(unknown)} unknown columns: {listed}", vocabulary.fields,
-                                          note=note), Location(name, 1))
+        raise InputFileError(several_not_allowed("unknown columns", unknown, vocabulary.fields, note=note),
+                             Location(name, 1))
     if cells and all(column is None for column in header):
         raise InputFileError("no column of the header is a case field, so nothing can be read."
                              + _delimiter_hint(cells[0], delimiter), Location(name, 1))

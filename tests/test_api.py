@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from helpers import BASE_CASE
 from test_questionnaire import SELF_CARE as SELF_CARE_TYPED  # the same person, typed at a terminal
 
 import triage
 from triage.api import TriageKB, answer_text, answers_file
-from triage.errors import CaseError
+from triage.errors import CaseError, CaseFileWarning
 from triage.questionnaire import Questionnaire
 from triage.session import TriageSession
 
@@ -322,3 +325,83 @@ def test_a_kept_state_is_never_changed_by_what_its_caller_does(kept: TriageKB) -
     state = kept.questionnaire({})
     state.respond("")
     assert kept.next_question({})["asked"] == []
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_triage_file_gives_what_triage_run_gives_for_every_example(api: TriageKB) -> None:
+    from click.testing import CliRunner
+
+    from triage.cli import main
+
+    for path in sorted(EXAMPLES.iterdir()):
+        if path.suffix not in (".yaml", ".csv", ".jsonl", ".json") or path.name == "policy-v2.yaml":
+            continue
+        run = CliRunner().invoke(main, ["run", str(path), "-f", "jsonl"])
+        assert [json.loads(line) for line in run.stdout.splitlines()] == list(api.triage_file(path)), path.name
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "jsonl", "csv"])
+def test_read_cases_reads_every_format_and_keeps_bad_cases_in_place(api: TriageKB, tmp_path: Path, fmt: str) -> None:
+    # A copy of its own for each case: YAML would write shared lists as aliases (refused on reading).
+    cases = json.loads(json.dumps([{**BASE_CASE, "id": "a"}, {**BASE_CASE, "id": "b", "pain_sites": ["elbow"]}]))
+    text = {"yaml": yaml.safe_dump(cases), "json": json.dumps(cases),
+            "jsonl": "".join(json.dumps(c) + "\n" for c in cases),
+            "csv": "id,pain_sites,red_flags,conditions\na,lower_back,none,none\nb,elbow,none,none\n"}[fmt]
+    path = tmp_path / f"cases.{fmt}"
+    path.write_text(text)
+    read = list(api.read_cases(path))
+    assert [c["id"] for c in read] == ["a", "b"]
+    assert read[0]["pain_sites"] == ["lower_back"] and read[1]["error"]["field"] == "pain_sites"
+    assert [r.get("disposition") for r in api.triage_file(path)] == [api.triage(cases[0])["disposition"], None]
+
+
+def test_what_a_case_file_forgives_is_a_python_warning(api: TriageKB, tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("id,Pain Sites,red_flags,conditions\na,Lower back,none,none\n")
+    with pytest.warns(CaseFileWarning) as caught:
+        assert [c["pain_sites"] for c in api.read_cases(path)] == [["lower_back"]]
+    assert [str(w.message).split(": warning: ")[1] for w in caught] == [
+        "column names read as case fields: 'Pain Sites' as 'pain_sites'",
+        "'Lower back' read as 'lower_back' (said once for this file)"]
+    said: list[str] = []
+    assert len(list(api.triage_file(path, on_warning=lambda w: said.append(w.message)))) == 1
+    assert "'Lower back' read as 'lower_back' (said once for this file)" in said
+
+
+def test_a_frame_read_from_a_csv_file_triages_as_the_file_does(api: TriageKB) -> None:
+    """``pd.read_csv`` then ``triage_many``: list cells split on ';', 'none', NaN for an empty cell."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(EXAMPLES / "clinic-b.csv")
+    assert list(api.triage_many(frame)) == list(api.triage_file(EXAMPLES / "clinic-b.csv"))
+
+
+def test_nan_in_a_frame_is_unanswered(api: TriageKB) -> None:
+    pd = pytest.importorskip("pandas")
+    plain = {**BASE_CASE, "id": "p1", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"]}
+    frame = pd.DataFrame([{**plain, "age": float("nan"), "pain_side": None}, {**plain, "id": "p2", "age": 30}])
+    first, second = api.triage_many(frame)
+    assert first == api.triage(plain)
+    assert second == api.triage({**plain, "id": "p2", "age": 30})
+
+
+@pytest.mark.parametrize(("cases", "hint"), [
+    ("examples/clinic-b.csv", "kb.triage_file(path)"),
+    ({"pain_sites": ["buttock"], "red_flags": [], "conditions": []}, "kb.triage(case)"),
+])
+def test_triage_many_refuses_a_string_or_one_mapping_at_once(api: TriageKB, cases: Any, hint: str) -> None:
+    with pytest.raises(TypeError, match=re.escape(hint)):
+        api.triage_many(cases)  # raised by the call, not later when the results are read
+
+
+def test_numpy_numbers_and_tuples_are_their_plain_python_kinds(api: TriageKB) -> None:
+    np = pytest.importorskip("numpy")
+    plain = {**BASE_CASE, "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],
+             "age": 40, "severity": 3, "can_touch_toes": True}
+    numpy_kinds = {**plain, "pain_sites": ("buttock", "back_of_thigh"), "triggers": np.array(["tennis_serve"]),
+                   "age": np.int64(40), "severity": np.float64(3.0), "can_touch_toes": np.bool_(True)}
+    assert api.triage(numpy_kinds) == api.triage(plain)
+    assert list(api.triage_many([numpy_kinds])) == [api.triage(plain)]
+    answers = {**SELF_CARE_ANSWERS, "age": np.int64(40), "pain_sites": ("buttock", "back_of_thigh")}
+    assert api.next_question(answers) == api.next_question(SELF_CARE_ANSWERS)

@@ -65,3 +65,10 @@ def test_the_helper_imports_no_engine() -> None:
     code = "import sys, triage.vocabulary; print('experta' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_several_wrong_names_are_one_message_each_with_its_suggestion() -> None:
+    from triage.vocabulary import several_not_allowed
+
+    assert several_not_allowed("unknown columns", ["Notes", "pain_site"], ["id", "pain_sites"], note="Skip them.") == (
+        "2 unknown columns: 'Notes', 'pain_site' (did you mean 'pain_sites'?). Allowed: id, pain_sites. Skip them.")

@@ -36,7 +36,31 @@ def test_a_software_bill_of_materials_names_experta_and_its_pin(tmp_path: Path) 
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     sbom = json.loads(out.read_text())
-    assert sbom["bomFormat"] == "CycloneDX" and sbom["metadata"]["component"]["name"] == "triage"
+    assert sbom["bomFormat"] == "CycloneDX" and sbom["metadata"]["component"]["name"] == DISTRIBUTION
     components = {c["name"].lower(): c["version"] for c in sbom["components"]}
     assert components["experta"] == version("experta")
     assert components["frozendict"] == version("frozendict")
+
+
+#: The distribution's name: "triage" on PyPI is an unrelated project (risk modelling).
+DISTRIBUTION = "lbp-triage"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_distribution_has_a_name_of_its_own_and_keeps_the_triage_command() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()  # read as text: tomllib is Python 3.11+
+    assert f'\nname = "{DISTRIBUTION}"\n' in pyproject
+    assert '\n[project.scripts]\ntriage = "triage.__main__:main"\n' in pyproject
+    assert f'"{DISTRIBUTION}[web]"' in pyproject  # the test extra pulls in our own web extra
+
+
+def test_every_install_line_names_our_distribution() -> None:
+    """No README, docs page, message or CI script offers `pip install triage...` (someone else's project)."""
+    import re
+
+    texts = [ROOT / "README.md", ROOT / ".ci" / "run", *(ROOT / "docs").glob("*.md"), *(ROOT / "triage").rglob("*.py")]
+    wrong = re.compile(r"""pip install\s+(?:-\S+\s+)*['"]?triage\b|['"]triage\[""")
+    # A heading may name the wrong command: troubleshooting's "`pip install triage` installed something else".
+    offenders = [f"{path.relative_to(ROOT)}: {line}" for path in texts if path.is_file()
+                 for line in path.read_text().splitlines() if wrong.search(line) and not line.startswith("#")]
+    assert offenders == []

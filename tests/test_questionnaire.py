@@ -251,3 +251,53 @@ def test_the_cheap_check_never_skips_what_the_engine_search_would_ask(
             if not questionnaire._may_matter(question):
                 assert not questionnaire.search_says_it_matters(question), question.id
         questionnaire.respond(answers[questionnaire.current.id])
+
+
+def _at(session: TriageSession, ident: str) -> Questionnaire:
+    """A questionnaire answered (as SELF_CARE) up to the question ``ident``."""
+    questionnaire = Questionnaire(session)
+    while questionnaire.current is not None and questionnaire.current.id != ident:
+        questionnaire.respond(SELF_CARE[questionnaire.current.id])
+    assert questionnaire.current is not None
+    return questionnaire
+
+
+def test_yes_after_a_did_you_mean_takes_the_suggestion(session: TriageSession) -> None:
+    questionnaire = _at(session, "warning_signs")
+    refused = questionnaire.respond("feverr")
+    assert refused.outcome is Outcome.INVALID and refused.retry == "fever"
+    assert "did you mean 'fever'?" in str(refused.reason)
+    assert questionnaire.respond("yes").outcome is Outcome.ANSWERED
+    assert questionnaire.answers["warning_signs"] == frozenset({"fever"})
+
+
+def test_yes_corrects_only_the_typo_of_a_list_and_survives_a_question_mark(session: TriageSession) -> None:
+    questionnaire = _at(session, "triggers")
+    assert questionnaire.respond("tenis, driving").retry == "tennis_serve, driving"
+    assert questionnaire.respond("?").outcome is Outcome.WHY
+    assert questionnaire.respond("y").accepted
+    assert questionnaire.answers["triggers"] == frozenset({"tennis_serve", "driving"})
+
+
+def test_a_suggestion_is_taken_only_by_the_very_next_yes(session: TriageSession) -> None:
+    questionnaire = _at(session, "warning_signs")
+    questionnaire.respond("feverr")
+    questionnaire.respond("elbow")  # another refusal, without a suggestion, forgets it
+    again = questionnaire.respond("yes")
+    assert again.outcome is Outcome.INVALID and "warning_signs" not in questionnaire.answers
+
+
+def test_on_a_yes_no_question_yes_is_always_the_answer_yes(session: TriageSession) -> None:
+    questionnaire = _at(session, "can_touch_toes")
+    assert questionnaire.current.answer == "yes_no"
+    assert questionnaire.respond("noo").retry is None
+    questionnaire.respond("yes")
+    assert questionnaire.answers["can_touch_toes"] is True
+
+
+def test_rules_words_give_the_rule_view(session: TriageSession) -> None:
+    questionnaire = _at(session, "pain_feels")
+    for typed in ("??", ":rules"):
+        reply = questionnaire.respond(typed)
+        assert reply.outcome is Outcome.RULES and reply.why is not None and reply.why.rules
+    assert questionnaire.current.id == "pain_feels"

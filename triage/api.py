@@ -3,7 +3,9 @@
 ``kb = triage.load()`` loads the knowledge base once; then
 
 * ``kb.triage(case)`` -> the contract's result (raises :class:`~triage.errors.CaseError`);
-* ``kb.triage_many(cases)`` -> results streamed in input order, error records in place;
+* ``kb.triage_many(cases)`` -> results streamed in input order, error records in place
+  (a list of dicts, any iterable, or a pandas DataFrame);
+* ``kb.triage_file(path)`` / ``kb.read_cases(path)`` -> a case file's results / cases;
 * ``kb.next_question(answers)`` -> ``{"question": ...}`` or ``{"result": ...}``: the
   questionnaire of ``triage ask``, driven by its own state machine
   (:class:`~triage.questionnaire.Questionnaire`), never a copy of its logic;
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,9 @@ import yaml
 
 from .audit import CaseAudit, audit_record
 from .case import Case, parse_case
-from .errors import CaseError, Location
+from .casefiles import CaseIds, read_cases
+from .errors import CaseError, CaseFileWarning, InputWarning, Location
+from .fileformats import INPUT_FORMATS
 from .kb import KnowledgeBase, KnowledgeRule, Question, load_knowledge_base
 from .questionnaire import NONE_OF_THESE, NOT_SURE, InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
 from .results import ErrorRecord, Outcome
@@ -101,15 +106,18 @@ class TriageKB:
         return session
 
     # -- triage -------------------------------------------------------------------
-    def parse(self, case: object, default_id: str = "case#1") -> Case:
+    def parse(self, case: object, default_id: str = "case#1", *, from_text: bool = False) -> Case:
         """Validate a case mapping; raises :class:`CaseError` (field, value, allowed).
 
-        A float NaN counts as a missing answer: it is how pandas marks an
-        empty cell, and no field ever takes NaN as a value.
+        A float NaN (or pandas' ``NA``) counts as a missing answer: it is how
+        pandas marks an empty cell, and no field ever takes NaN as a value.
+        NumPy numbers and booleans count as Python's, tuples and arrays as lists.
+        ``from_text`` reads the cells as a CSV file's (``"lower_back;buttock"``,
+        ``"none"``, ``"yes"``): what a table read by ``pandas.read_csv`` holds.
         """
         if isinstance(case, Mapping):
-            case = {k: v for k, v in case.items() if not (isinstance(v, float) and math.isnan(v))}
-        return parse_case(case, default_id, self.kb.vocabulary)
+            case = {k: plain_value(v) for k, v in case.items() if not is_missing(v)}
+        return parse_case(case, default_id, self.kb.vocabulary, from_text=from_text)
 
     def triage(self, case: object, default_id: str = "case#1") -> dict[str, Any]:
         """Triage one case (a mapping in the contract's shape) and return the result dict.
@@ -125,22 +133,64 @@ class TriageKB:
             raise outcome.error
         return outcome.to_dict()
 
-    def outcome(self, case: object, default_id: str = "case#1") -> Outcome:
+    def outcome(self, case: object, default_id: str = "case#1", *, from_text: bool = False) -> Outcome:
         """The outcome of one case: its result (with ``errors`` if it was triaged on the
         fields that parsed), or its :class:`~triage.results.ErrorRecord`."""
         try:
-            parsed = self.parse(case, default_id)
+            parsed = self.parse(case, default_id, from_text=from_text)
         except CaseError as exc:
             return self.session.triage_invalid(ErrorRecord(exc.location.case or default_id, exc))
         return self.session.triage(parsed)
 
-    def triage_many(self, cases: Iterable[object], first: int = 1) -> Iterator[dict[str, Any]]:
+    def triage_many(self, cases: Iterable[object] | Any, first: int = 1) -> Iterator[dict[str, Any]]:
         """Triage ``cases`` lazily, in input order; an invalid case yields its error record.
 
-        Cases without an id are called ``case#n``, n counting from ``first``.
+        ``cases`` is an iterable of case mappings, or a pandas DataFrame whose
+        rows are cases (its cells read as a CSV file's, so ``pd.read_csv``'s
+        frame works as it is; NaN is unanswered). Cases without an id are
+        called ``case#n``, n counting from ``first``. A string or a single
+        mapping is refused at once with a :class:`TypeError` saying what to
+        call instead (iterating them would triage their characters or keys).
         """
+        rows, from_text = _case_rows(cases)
+        return self._triage_rows(rows, first, from_text)
+
+    def _triage_rows(self, cases: Iterable[object], first: int, from_text: bool) -> Iterator[dict[str, Any]]:
         for n, raw in enumerate(cases, start=first):
-            yield self.outcome(raw, f"case#{n}").to_dict()
+            yield self.outcome(raw, f"case#{n}", from_text=from_text).to_dict()
+
+    def read_cases(self, path: Path | str, input_format: str = "auto", *,
+                   on_warning: Callable[[InputWarning], None] | None = None) -> Iterator[dict[str, Any]]:
+        """The cases of a case file (YAML, JSON, JSON Lines or CSV, as ``triage run`` reads them).
+
+        Yields each valid case in the contract's shape and an error record
+        (``{"id": ..., "error": {...}}``) for each invalid one, in file order.
+        What is forgiven (``'Lower back' read as 'lower_back'``, an ignored
+        blank row) goes to ``on_warning``, by default a Python warning
+        (:class:`~triage.errors.CaseFileWarning`). A file that cannot be read
+        at all raises :class:`~triage.errors.InputFileError` with its line.
+        """
+        for record in self._records(path, input_format, on_warning):
+            yield record.to_dict()
+
+    def triage_file(self, path: Path | str, input_format: str = "auto", *,
+                    on_warning: Callable[[InputWarning], None] | None = None) -> Iterator[dict[str, Any]]:
+        """Triage every case of a case file, lazily, in file order: ``triage run`` as results.
+
+        Invalid cases yield their error records in place, or their results with
+        ``errors`` as in :meth:`triage`; ``input_format`` and ``on_warning`` are
+        as for :meth:`read_cases`.
+        """
+        for record in self._records(path, input_format, on_warning):
+            yield self.session.outcome(record).to_dict()
+
+    def _records(self, path: Path | str, input_format: str,
+                 on_warning: Callable[[InputWarning], None] | None) -> Iterator[Case | ErrorRecord]:
+        if input_format != "auto" and input_format not in INPUT_FORMATS:
+            raise ValueError(f"input_format must be auto or one of {', '.join(INPUT_FORMATS)}, "
+                             f"got {input_format!r}")
+        warn = on_warning or _python_warning
+        return read_cases(str(path), self.kb.vocabulary, input_format, ids=CaseIds(warn), on_warning=warn)
 
     def audit(self, case: object, why_not: str | None = None, default_id: str = "case#1") -> dict[str, Any]:
         """Explain one case: the rules that fired (facts, sources), HOW, and WHY NOT if asked."""
@@ -199,6 +249,7 @@ class TriageKB:
             raise CaseError("the answers must be a mapping of question ids to answers",
                             Location(case=case_id), value=type(answers).__name__,
                             allowed="an object such as {\"emergency_signs\": []}")
+        answers = {key: None if is_missing(value) else plain_value(value) for key, value in answers.items()}
         known = {q.id for q in self.kb.questions}
         for key in answers:
             if key not in known:
@@ -251,6 +302,54 @@ class TriageKB:
                           for s in state.skipped]
         out["case"] = state.case_dict()
         return out
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as the plain Python kind the case format knows.
+
+    NumPy scalars (``numpy.int64``, ``numpy.bool_``) become Python numbers and
+    booleans, tuples, sets and arrays lists. Anything else is returned as it
+    is, for the case parser to accept or refuse by name.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()  # a NumPy scalar gives its Python value, an array a list
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return [plain_value(item) for item in value]
+    return value
+
+
+def is_missing(value: Any) -> bool:
+    """A float NaN, or pandas' ``NA`` or ``NaT``: how pandas marks an empty cell (no answer)."""
+    kind = type(value)
+    if kind.__module__.startswith("pandas") and kind.__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _case_rows(cases: Any) -> tuple[Iterable[object], bool]:
+    """(the cases one by one, whether their cells are text to read as CSV's) for ``triage_many``."""
+    if isinstance(cases, (str, bytes, Path)):
+        raise TypeError(f"triage_many takes an iterable of cases, got {type(cases).__name__} {_short(cases)}; "
+                        "to triage a case file use kb.triage_file(path)")
+    if isinstance(cases, Mapping):
+        raise TypeError("triage_many takes an iterable of cases, got a single mapping; "
+                        "to triage one case use kb.triage(case), or give [case]")
+    if _is_data_frame(cases):
+        columns = [str(column) for column in cases.columns]
+        return (dict(zip(columns, row, strict=True)) for row in cases.itertuples(index=False, name=None)), True
+    if not isinstance(cases, Iterable):
+        raise TypeError(f"triage_many takes an iterable of cases, got {type(cases).__name__}")
+    return cases, False
+
+
+def _is_data_frame(value: object) -> bool:
+    """A pandas DataFrame, told without importing pandas (not a dependency)."""
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pandas") and hasattr(value, "itertuples")
+
+
+def _python_warning(warning: InputWarning) -> None:
+    warnings.warn(str(warning), CaseFileWarning, stacklevel=4)
 
 
 def load(rules_dir: Path | str | None = None) -> TriageKB:
@@ -394,5 +493,4 @@ def _source_data(source: Any) -> dict[str, Any]:
 
 
 __all__ = ["QUESTIONNAIRE_ID", "STEP_CACHE_SIZE", "StepCache", "TriageKB", "answer_text", "answers_file",
-           "answers_yaml", "incomplete_note",
-           "load", "question_data", "why_outline"]
+           "answers_yaml", "incomplete_note", "is_missing", "load", "plain_value", "question_data", "why_outline"]

@@ -79,6 +79,9 @@ def blank_answers(vocabulary: Vocabulary) -> dict[str, Any]:
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _EMPTY_LIST_WORDS = {"none", "[]"}
+#: What clinic exports write in a list cell for "nothing": read as none where a list may be
+#: empty and nothing hangs on it, never for a screen (an unasked screen is not a clear one).
+_NOT_APPLICABLE_WORDS = {"n/a", "na", "-"}
 #: Numbers longer than this are shown as words: no answer needs them, and
 #: Python refuses to print integers of more than a few thousand digits.
 _MAX_DIGITS = 30
@@ -120,6 +123,11 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
     """
     fields = vocabulary.fields
     where = Location(file, line, default_id)
+    if isinstance(raw, str):
+        # The text may be a whole file that was not read as a table (patient notes included):
+        # never echoed, only described.
+        raise CaseError(f"a case must be a mapping of field names to answers, got {len(raw):,} characters "
+                        "of plain text; a table needs a header of field names (--input-format csv)", where)
     if not isinstance(raw, Mapping):
         raise CaseError(f"a case must be a mapping of field names to answers, "
                         f"got {_kind(raw)}", where, value=_shown(raw))
@@ -136,10 +144,10 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
     errors = [fail(str(name), f"unknown field {name!r}", name, None, did_you_mean(name, list(fields)))
               for name in raw if name not in fields]
 
-    def spelled(name: str, given: str) -> str | None:
-        """The vocabulary's spelling of ``given`` for field ``name``, reporting any change."""
-        usual = normal_spelling(given)
-        if usual not in fields[name].values:
+    def spelled(name: str, given: str, read_as: str | None = None) -> str | None:
+        """The vocabulary's spelling of ``given`` for field ``name`` (or ``read_as``), reporting any change."""
+        usual = read_as or normal_spelling(given)
+        if read_as is None and usual not in fields[name].values:
             return None
         if normalised is not None:
             normalised(name, given, usual)
@@ -252,6 +260,8 @@ def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any, spelled
         if text.lower() in _TRUE | _FALSE:
             raise fail(spec.name, f"expected a list, got the yes/no answer {text!r}; "
                        "name the values separated by ';', or write none", text, spec)
+        if text.lower() in _NOT_APPLICABLE_WORDS:
+            return _not_applicable(spec, text, fail, spelled)
         items: list[Any] = [] if text.lower() in _EMPTY_LIST_WORDS else [
             part.strip() for part in text.split(";") if part.strip()]
     elif isinstance(value, list):
@@ -288,6 +298,18 @@ def _parse_list(spec: CaseField, value: Any, from_text: bool, fail: Any, spelled
     if spec.non_empty and not result:
         raise fail(spec.name, f"{spec.name!r} needs at least one value", value, spec)
     return frozenset(result)
+
+
+def _not_applicable(spec: CaseField, text: str, fail: Any, spelled: Any) -> frozenset[str]:
+    """``N/A`` or ``-`` in a list cell: none (said through ``spelled``), or an error that says what to write."""
+    if spec.name in SCREENING_FIELDS:
+        raise fail(spec.name, f"{text!r} does not say whether this was screened: write none if it was "
+                   "asked and nothing was found, or leave the cell empty if it was not asked", text, spec)
+    if spec.non_empty:
+        raise fail(spec.name, f"{text!r} is not allowed: {spec.name!r} needs at least one value, "
+                   "separated by ';'", text, spec)
+    spelled(spec.name, text, "none")
+    return frozenset()
 
 
 def _parse_integer(spec: CaseField, value: Any, from_text: bool, fail: Any) -> int:

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -34,7 +34,7 @@ from .errors import CaseError, InputFileError, InputWarning, Location
 from .fhir.response import case_from_response, response_case_id, responses_in
 from .kb.model import Question
 from .results import ErrorRecord
-from .vocabulary import REQUIRED_FIELDS, Vocabulary, not_allowed
+from .vocabulary import REQUIRED_FIELDS, Vocabulary, not_allowed, several_not_allowed
 from .yamlio import iter_yaml_cases
 
 _EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".jsonl": "jsonl",
@@ -76,12 +76,15 @@ def check_readable(path: str) -> None:
         raise InputFileError("permission denied: the file cannot be read", where)
 
 
-def detect_format(path: str, sample: str) -> str:
+def detect_format(path: str, sample: str, fields: Collection[str] = REQUIRED_FIELDS) -> str:
     """The input format of ``path``: by extension, else by its content.
 
     ``[`` starts JSON, ``{`` JSON Lines (or JSON if the first line is not a
-    whole object), a first line of field names and commas a CSV header;
-    anything else is read as YAML.
+    whole object); a first line that a comma, semicolon or tab splits into
+    cells of which one or more names a case field of ``fields`` (``Pain
+    sites`` and ``Duration (days)`` as well) is a CSV header, whatever the
+    other cells say, unless it reads as a YAML key (``name: ...``); anything
+    else is read as YAML.
     """
     by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
     if by_extension:
@@ -93,15 +96,28 @@ def detect_format(path: str, sample: str) -> str:
         first_line = head.splitlines()[0] if head else ""
         return "jsonl" if _is_json_object(first_line) else "json"
     first_line = head.splitlines()[0] if head else ""
-    for delimiter in CSV_DELIMITERS:
-        columns = [normal_spelling(column) for column in first_line.split(delimiter)]
-        if len(columns) > 1 and all(_COLUMN.match(c) for c in columns) and set(columns) & set(REQUIRED_FIELDS):
-            return "csv"
+    if not _YAML_KEY.match(first_line):
+        for delimiter in CSV_DELIMITERS:
+            cells = first_line.split(delimiter)
+            if len(cells) > 1 and any(column_field(cell) in fields for cell in cells):
+                return "csv"
     return "yaml"
 
 
-#: What a CSV header's column looks like (a field name), for format detection.
-_COLUMN = re.compile(r"^[a-z_]+$")
+#: A first line a YAML case would start with: a key and a colon, or a list item, comment or document start.
+_YAML_KEY = re.compile(r"^\s*(?:[\w\"' -]+:(?:\s|$)|- |#|---)")
+
+
+def column_field(column: str) -> str:
+    """The case field a CSV column name means, in the vocabulary's spelling.
+
+    As :func:`~triage.case.normal_spelling`, brackets taken as spaces, so that
+    a spreadsheet's ``Duration (days)`` is ``duration_days``.
+    """
+    return normal_spelling(_BRACKETS.sub(" ", column))
+
+
+_BRACKETS = re.compile(r"[()\[\]]")
 
 
 def _is_json_object(line: str) -> bool:
@@ -242,7 +258,7 @@ def read_cases(path: str, vocabulary: Vocabulary, input_format: str = "auto",
             head = stream.read(4096)
             # A pipe cannot be rewound, so the sniffed sample is put back in front.
             source = _Peekable(stream, head)
-            fmt = detect_format(path, head) if input_format == "auto" else input_format
+            fmt = detect_format(path, head, vocabulary.fields) if input_format == "auto" else input_format
             reading = _Reading(name, on_warning, csv_options or CsvOptions(), questions)
             for record in _READERS[fmt](source, name, vocabulary, reading):
                 count += 1
@@ -721,7 +737,7 @@ def _detect_delimiter(header: str, vocabulary: Vocabulary, reading: _Reading) ->
             cells = next(csv.reader([header], delimiter=delimiter), [])
         except csv.Error:  # a broken header: reading it with the comma reports it, with its line
             return (0, 0)
-        return sum(normal_spelling(c) in vocabulary.fields for c in cells), len(cells)
+        return sum(column_field(c) in vocabulary.fields for c in cells), len(cells)
 
     best = max(CSV_DELIMITERS, key=known)  # max keeps the first of equals: the comma
     if best != ",":
@@ -750,21 +766,24 @@ def _csv_header(cells: list[str], delimiter: str, vocabulary: Vocabulary,
     renamed: list[str] = []
     for cell in cells:
         column = cell.strip()
-        usual = normal_spelling(column)
+        usual = column_field(column)
         if column in vocabulary.fields:
             header.append(column)
         elif usual in vocabulary.fields:
             renamed.append(f"{column!r} as {usual!r}")
             header.append(usual)
-        elif reading.csv.ignore_unknown_columns:
+        else:
             unknown.append(column)
             header.append(None)
-        else:
-            raise InputFileError(not_allowed(
-                "unknown column", column, vocabulary.fields,
-                note=(_delimiter_hint(column, delimiter)
-                      + " --ignore-unknown-columns skips columns that are not case fields.").strip()),
-                Location(name, 1))
+    if unknown and not reading.csv.ignore_unknown_columns:
+        # Every unknown column in one message: a clinic's export is fixed in one round.
+        note = (_delimiter_hint(unknown[0], delimiter)
+                + " --ignore-unknown-columns skips columns that are not case fields.").strip()
+        if len(unknown) == 1:
+            raise InputFileError(not_allowed("unknown column", unknown[0], vocabulary.fields, note=note),
+                                 Location(name, 1))
+        raise InputFileError(several_not_allowed("unknown columns", unknown, vocabulary.fields, note=note),
+                             Location(name, 1))
     if cells and all(column is None for column in header):
         raise InputFileError("no column of the header is a case field, so nothing can be read."
                              + _delimiter_hint(cells[0], delimiter), Location(name, 1))

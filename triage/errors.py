@@ -132,6 +132,10 @@ class TriageWarning(UserWarning):
     """Base of the Python warnings the triage library issues (``warnings.warn``)."""
 
 
+class CaseFileWarning(TriageWarning):
+    """Something forgiven while reading a case file through the Python API (an :class:`InputWarning`)."""
+
+
 class ExpertaVersionWarning(TriageWarning):
     """The installed experta is not the one the fast engine was proven on: the plain one runs."""
 

@@ -33,7 +33,11 @@ from .vocabulary import Disposition, did_you_mean, with_allowed
 # Navigation words start with a colon, so no answer can be taken for one
 # ("back" is also a place that hurts).
 WHY_WORDS = ("?", ":why")
+#: The rule view of why a question is asked (for clinicians and rule authors).
+RULES_WORDS = ("??", ":rules")
 BACK_WORDS = (":back",)
+#: What takes the did-you-mean of the answer just refused.
+TAKE_SUGGESTION_WORDS = ("yes", "y")
 #: What a person may type meaning a navigation word; answered with a hint when no choice fits.
 _NAVIGATION_HINTS = {
     "back": "To go back to the previous question type :back.",
@@ -62,7 +66,15 @@ Signature = tuple[Disposition, tuple[str, ...]]
 
 
 class InvalidAnswer(ValueError):
-    """A typed answer that does not fit the question; the message says why."""
+    """A typed answer that does not fit the question; the message says why.
+
+    ``retry`` is the line with a typo replaced by its did-you-mean, when
+    there is one: what typing ``yes`` next then answers.
+    """
+
+    def __init__(self, message: str, retry: str | None = None) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,8 @@ class Outcome(enum.Enum):
     NOTHING_TO_GO_BACK_TO = "nothing_to_go_back_to"
     #: ``?``/``:why``: the reply's ``why`` says why the current question is asked.
     WHY = "why"
+    #: ``??``/``:rules``: as WHY, for the view of the rules that use the answer.
+    RULES = "rules"
     #: The answer does not fit the question; the reply's ``reason`` says why.
     INVALID = "invalid"
 
@@ -111,6 +125,8 @@ class Reply:
     why: WhyAsked | None = None
     #: With :attr:`Outcome.INVALID`: why the answer does not fit (the :class:`InvalidAnswer` message).
     reason: str | None = None
+    #: With :attr:`Outcome.INVALID`: the answer ``yes`` now gives (the typo corrected), if any.
+    retry: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -135,6 +151,7 @@ class Questionnaire:
         self.emergency = False
         self._signatures: dict[tuple[Any, ...], Signature] = {}
         self._decisions: dict[tuple[str, tuple[Any, ...]], bool] = {}
+        self._retry: str | None = None
         self._advance()
 
     def fork(self, session: TriageSession | None = None) -> Questionnaire:
@@ -170,9 +187,14 @@ class Questionnaire:
         if self.current is None:
             raise RuntimeError("the questionnaire has finished")
         word = text.strip().lower()
-        if word in WHY_WORDS:
+        retry, self._retry = self._retry, None
+        if retry is not None and word in TAKE_SUGGESTION_WORDS:
+            text = retry  # "did you mean 'fever'?" - "yes"
+        if word in WHY_WORDS or word in RULES_WORDS:
             rules = rules_using_answer(self.current, self.kb, self.value_of)
-            return Reply(Outcome.WHY, why=WhyAsked(self.current, tuple(rules)))
+            self._retry = retry  # asking why keeps the suggestion open
+            outcome = Outcome.WHY if word in WHY_WORDS else Outcome.RULES
+            return Reply(outcome, why=WhyAsked(self.current, tuple(rules)))
         if word in BACK_WORDS:
             if not self.asked:
                 return Reply(Outcome.NOTHING_TO_GO_BACK_TO)
@@ -182,7 +204,9 @@ class Questionnaire:
         try:
             answer = parse_answer(self.current, text)
         except InvalidAnswer as exc:
-            return Reply(Outcome.INVALID, reason=str(exc))
+            # A yes/no question's own "yes" must never mean "take the suggestion".
+            self._retry = exc.retry if self.current.answer != "yes_no" else None
+            return Reply(Outcome.INVALID, reason=str(exc), retry=self._retry)
         self.answers[self.current.id] = answer
         self.asked.append(self.current.id)
         self._advance()
@@ -479,7 +503,14 @@ def _parse_many(question: Question, text: str) -> frozenset[str] | None:
     parts = [p.strip() for p in text.replace(";", ",").split(",")]
     if any(not p for p in parts):
         raise InvalidAnswer(f"{text!r} has an empty item; separate choices with commas, e.g. 1,3.")
-    return frozenset(_pick(question, part) for part in parts)
+    picked = []
+    for index, part in enumerate(parts):
+        try:
+            picked.append(_pick(question, part))
+        except InvalidAnswer as exc:
+            retry = None if exc.retry is None else ", ".join([*parts[:index], exc.retry, *parts[index + 1:]])
+            raise InvalidAnswer(str(exc), retry) from None
+    return frozenset(picked)
 
 
 def _parse_screen(question: Question, text: str) -> frozenset[str] | None:
@@ -562,9 +593,10 @@ def _pick(question: Question, text: str) -> str | bool:
         raise InvalidAnswer(f"{text!r} could be any of: {shown}. Type more of the one you mean, "
                             "or its number.")
     hint = _suggestion(question, text)
-    raise InvalidAnswer(with_allowed(f"{text!r} is not one of the choices", [choice_name(c.value) for c in choices],
-                                     choice_name(hint.value) if hint else None,
-                                     _NAVIGATION_HINTS.get(text.lower(), "")))
+    # The choices are on the screen with their numbers: the refusal names no ids, only a did-you-mean.
+    suggestion = choice_name(hint.value) if hint else None
+    raise InvalidAnswer(with_allowed(f"{text!r} is not one of the choices", None, suggestion,
+                                     _NAVIGATION_HINTS.get(text.lower(), "")), suggestion)
 
 
 def _suggestion(question: Question, text: str) -> Choice | None:
@@ -627,7 +659,8 @@ def _still_possible(rule: KnowledgeRule, field: str, value_of: Callable[[str], A
 
 
 __all__ = [
-    "BACK_WORDS", "CANNOT_MATTER", "NOT_APPLICABLE", "WHY_WORDS", "InvalidAnswer", "Outcome",
-    "NONE_OF_THESE", "NOT_SURE", "Questionnaire", "Reply", "Skipped", "WhyAsked", "candidate_answers",
-    "choice_name", "parse_answer", "rule_dependencies", "rules_using_answer", "screen_choices",
+    "BACK_WORDS", "CANNOT_MATTER", "NONE_OF_THESE", "NOT_APPLICABLE", "NOT_SURE", "RULES_WORDS",
+    "TAKE_SUGGESTION_WORDS", "WHY_WORDS", "InvalidAnswer", "Outcome", "Questionnaire", "Reply", "Skipped",
+    "WhyAsked", "candidate_answers", "choice_name", "parse_answer", "rule_dependencies", "rules_using_answer",
+    "screen_choices",
 ]

@@ -105,7 +105,7 @@ class TriageResult:
         return f"likely tight {muscle}; {len(self.recommendations)} techniques"
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON shape (``spec/case-format.md``), plus ``headline``."""
+        """The contract's JSON shape (``docs/case-format.md``), plus ``headline``."""
         return {
             "id": self.id,
             "disposition": self.disposition.value,

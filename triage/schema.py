@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .vocabulary import NOT_SCREENED_WORDS, CaseField, Disposition, FieldKind, Vocabulary
+from .vocabulary import NOT_SCREENED_WORDS, SCREENING_FIELDS, CaseField, Disposition, FieldKind, Vocabulary
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -21,20 +21,29 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def case_schema(fields: Mapping[str, CaseField]) -> dict[str, Any]:
     """The JSON Schema of one case, from the vocabulary's ``fields`` (name -> field)."""
     properties = {name: _field_schema(spec) for name, spec in fields.items()}
-    return {
+    # A screen left out is not screened, which refers by itself: such a case is
+    # triaged (with an error saying how to complete it), so only pain_sites is required.
+    required = [name for name, spec in fields.items() if spec.required and not spec.is_screen]
+    schema: dict[str, Any] = {
         "$schema": DIALECT,
         "title": "triage case",
-        "description": "One person's answers (spec/case-format.md). Lists are sets: order and "
+        "description": "One person's answers (docs/case-format.md). Lists are sets: order and "
                        "repeats do not matter; null or a missing field means not answered. A "
                        "screen (red_flags, other_symptoms, conditions) not answered, left out, "
                        "null or 'unknown', is not screened: the case is referred (policy v3).",
         "type": "object",
         "properties": properties,
-        # A screen left out is not screened, which refers by itself: such a case is
-        # triaged (with an error saying how to complete it), so only pain_sites is required.
-        "required": [name for name, spec in fields.items() if spec.required and not spec.is_screen],
+        "required": required,
         "additionalProperties": False,
     }
+    screens = [name for name in SCREENING_FIELDS if name in fields]
+    if screens:
+        # As the parser: a red flag or condition found refers whatever else is said, so the rest
+        # may be missing (what `triage ask --save` writes after an emergency stop).
+        del schema["required"]
+        schema["anyOf"] = [{"required": required}, *(
+            {"required": [name], "properties": {name: {"type": "array", "minItems": 1}}} for name in screens)]
+    return schema
 
 
 def _field_schema(spec: CaseField) -> dict[str, Any]:
@@ -123,7 +132,7 @@ def result_schema(muscles: Sequence[str]) -> dict[str, Any]:
     return {
         "$schema": DIALECT,
         "title": "triage result",
-        "description": "The outcome of one case (spec/case-format.md): a result, or an error "
+        "description": "The outcome of one case (docs/case-format.md): a result, or an error "
                        "record in the invalid case's place.",
         "oneOf": [result, error],
     }

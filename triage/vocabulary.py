@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,6 +182,18 @@ def not_allowed(what: str, value: object, allowed: Iterable[str], *, rest: str =
     choices = list(allowed)
     head = f"{what} {value!r}" if what else repr(value)
     return with_allowed(head + rest, choices if listed else None, did_you_mean(value, choices), note)
+
+
+def several_not_allowed(what: str, values: Sequence[str], allowed: Iterable[str], *, note: str = "") -> str:
+    """:func:`not_allowed` for several names at once, each with its own did-you-mean.
+
+    Reads ``{count} {what}: 'a' (did you mean 'x'?), 'b'``, then the allowed
+    names and ``note``: every wrong name is fixed in one round.
+    """
+    choices = list(allowed)
+    named = ", ".join(repr(value) + (f" (did you mean {near!r}?)" if (near := did_you_mean(value, choices)) else "")
+                      for value in values)
+    return with_allowed(f"{len(values)} {what}: {named}", choices, note=note)
 
 
 def _listing(names: list[str]) -> str:

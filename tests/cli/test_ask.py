@@ -64,8 +64,19 @@ def test_an_emergency_stops_after_the_first_question() -> None:
     assert "Where does it hurt?" not in result.output
 
 
-def test_why_explains_the_question_in_plain_words() -> None:
-    result = ask(["none", "none", ":why", "none", "none"])
+@pytest.mark.parametrize("typed", ["?", ":why"])
+def test_why_explains_the_question_in_plain_words_in_a_few_lines(typed: str) -> None:
+    result = ask(["none", typed, "none", "none", "none"])
+    said = result.output.split(f"> {typed}\n", 1)[1].split("\n> ", 1)[0].splitlines()
+    assert said[0].startswith("About this question: ")
+    assert said[1:] == ["Type the numbers of all that apply, separated by commas (for example 1,3), "
+                        "or press Enter if none apply.", "(Type ?? to see the rules that use your answer.)"]
+    assert "[refer." not in result.output  # no rule ids for a patient
+
+
+@pytest.mark.parametrize("typed", ["??", ":rules"])
+def test_the_rules_behind_a_question_are_one_command_further(typed: str) -> None:
+    result = ask(["none", typed, "none", "none", "none"])
     assert "Why this question:" in result.output
     assert "Fever with back pain may be a spinal infection." in result.output
     assert "see a doctor today" in result.output
@@ -242,7 +253,7 @@ def test_a_session_in_a_real_terminal(tmp_path: Path) -> None:
             ("How bad is the pain now", "6"),
             ("How many days", "3"),
             ("is the pain", "?"),
-            ("Why this question", "unch"),
+            ("About this question", "unch"),
             ("Which side hurts", "right"),
             ("What does the pain feel like", "4, 3"),
         ]:
@@ -411,3 +422,29 @@ def test_piped_answers_are_echoed_with_control_characters_escaped() -> None:
     result = ask(["\x1b[2J\u202e", "none", "none", "none", "none", *SELF_CARE_LINES[4:]])
     assert "\x1b" not in result.output and "\u202e" not in result.output
     assert "\\x1b[2J\\u202e" in result.output
+
+
+def test_in_a_terminal_yes_takes_the_did_you_mean_and_help_keeps_the_question_in_view(tmp_path: Path) -> None:
+    pytest.importorskip("pexpect")
+    child = _spawn(tmp_path, columns=100)
+    try:
+        child.expect_exact("> ")
+        child.sendline("")
+        child.expect_exact("Do any of these apply to you?")
+        child.expect_exact("> ")
+        child.sendline("?")
+        child.expect_exact("About this question:")
+        child.expect(_words("(Type ?? to see the rules that use your answer.)"))
+        child.expect_exact("> ")
+        child.sendline("feverr")
+        child.expect(_words("Sorry, 'feverr' is not one of the choices; did you mean 'fever'?"))
+        child.expect(_words("Type yes for fever, or answer again."))
+        child.expect_exact("> ")
+        child.sendline("yes")
+        child.expect_exact("Do you have any of these conditions?")  # taken: the next question
+        help_and_prompt = child.logfile_read.getvalue().split("> ?", 1)[1].split("> feverr", 1)[0]
+        # A few lines (wrapped at 100 columns), so the question and its choices stay on screen.
+        assert "[refer." not in help_and_prompt and len(help_and_prompt.strip().splitlines()) <= 6
+        _interrupt(child)
+    finally:
+        child.close()

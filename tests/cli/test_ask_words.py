@@ -18,7 +18,7 @@ def test_why_names_the_rules_that_use_the_answer_in_plain_words(session: TriageS
     questionnaire = Questionnaire(session)
     while questionnaire.current is not None and questionnaire.current.id != "pain_feels":
         questionnaire.respond(SELF_CARE[questionnaire.current.id])
-    lines = reply_lines(questionnaire.respond(":why"), session.kb)
+    lines = reply_lines(questionnaire.respond(":rules"), session.kb)
     text = "\n".join(lines)
     assert lines[:2] == [f"Why this question: {questionnaire.current.help}",
                          "Your answer is used by these rules:"]
@@ -73,3 +73,26 @@ def test_a_skipped_question_says_in_plain_words_what_it_depends_on(
     asked = dataclasses.replace(question(kb, "lower_back_curve"), when=(condition,))
     [_, _, _, line] = skipped_lines((Skipped(asked, NOT_APPLICABLE, "rule syntax"),), kb.questions)
     assert line == f"    - {asked.text} ({words})"
+
+
+def test_question_mark_help_is_a_few_plain_lines_for_every_question(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    while questionnaire.current is not None:
+        lines = reply_lines(questionnaire.respond("?"), session.kb, questionnaire.current)
+        assert len(lines) <= 4 and lines[0] == f"About this question: {questionnaire.current.help}"
+        assert lines[1].startswith("Type ") and "[" not in "".join(lines)  # how to answer, no rule ids
+        questionnaire.respond(SELF_CARE[questionnaire.current.id])
+
+
+def test_a_refusal_says_what_to_type_without_internal_ids(session: TriageSession) -> None:
+    questionnaire = Questionnaire(session)
+    first = questionnaire.current
+    lines = reply_lines(questionnaire.respond("yes"), session.kb, first)
+    assert lines == ["Sorry, 'yes' is not one of the choices.",
+                     "Type the numbers of all that apply, separated by commas (for example 1,3), "
+                     "or press Enter if none apply. (? explains the question.)"]
+    assert not any(choice.value in " ".join(lines) for choice in first.choices)
+    questionnaire.respond("")
+    typo = reply_lines(questionnaire.respond("feverr"), session.kb, questionnaire.current)
+    assert typo[0] == "Sorry, 'feverr' is not one of the choices; did you mean 'fever'?"
+    assert typo[1].startswith("Type yes for fever, or answer again. Type the numbers")

@@ -20,7 +20,7 @@ def test_without_the_web_extra_it_says_how_to_install_it(monkeypatch: pytest.Mon
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     run = CliRunner().invoke(main, ["serve"])
     assert run.exit_code == 2
-    assert run.output.strip() == "triage: triage serve needs the web extra: pip install 'triage[web]'"
+    assert run.output.strip() == "triage: triage serve needs the web extra: pip install 'lbp-triage[web]'"
 
 
 def test_a_broken_knowledge_base_stops_before_serving(tmp_path: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,3 +178,13 @@ def test_each_question_kind_gets_its_own_controls(client: TestClient) -> None:
             seen.add("one")
         response = answer(client, page, SELF_CARE[hidden(page)["current"]])
     assert seen == {"many", "number", "yes_no", "one"}
+
+
+def test_audit_upload_reads_a_clinic_export_as_a_table_and_never_echoes_it(client: TestClient) -> None:
+    """A ';' export uploaded without a .csv name: its unknown columns named in one message, no notes shown."""
+    export = (Path(__file__).resolve().parents[1] / "fixtures" / "clinic-export.txt").read_bytes()
+    response = client.post("/audit", files={"file": ("export.txt", export)}, data={"format": "auto"})
+    assert response.status_code == 422
+    error = re.search(r'class="error"[^>]*>(.*?)</p>', response.text, re.S)
+    assert error is not None and "2 unknown columns: &#39;Notes&#39;, &#39;Clinician&#39;" in error[1]
+    assert "private note" not in error[1]

@@ -49,8 +49,9 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     Warning signs come first; an emergency sign stops the questions at once.
     Questions whose answer can no longer change the result are skipped.
     Answer by number, name or words of a choice (1,3 or buttock, knee);
-    ? or :why explains a question, :back returns to the previous one,
-    :quit stops. Answers piped in are strict: one that does not fit stops
+    ? explains a question in plain words (?? or :rules shows the rules that
+    use the answer), yes takes a "did you mean", :back returns to the
+    previous question, :quit stops. Answers piped in are strict: one that does not fit stops
     the run (exit 2) naming the question and the line. Ctrl-C, :quit or the
     end of the input stops (exit 130).
     """
@@ -174,7 +175,7 @@ def converse(questionnaire: Questionnaire, read: Callable[[str], str | None],
         reply = questionnaire.respond(line)
         if strict and reply.outcome is Outcome.INVALID:
             raise AnswerError(str(reply.reason), question, questionnaire.position, source, line_number)
-        said = reply_lines(reply, questionnaire.kb)
+        said = reply_lines(reply, questionnaire.kb, question)
         if said:
             write("\n".join(said))
 

@@ -38,8 +38,9 @@ INTRODUCTION = (
     ("Answer by number, name or words of a choice; for several, separate them with commas "
      "(1,3 or buttock, knee). The first questions also offer 'None of these' and 'I'm not sure'; "
      "elsewhere press Enter for none or don't know where that is allowed."),
-    ("Commands start with a colon, so they are never taken for an answer: ? or :why explains "
-     "a question, :back returns to the previous one, :quit stops (as Ctrl-C does)."),
+    ("Type ? to have a question explained (?? shows the rules behind it). Commands start with a "
+     "colon, so they are never taken for an answer: :back returns to the previous question, "
+     ":quit stops (as Ctrl-C does)."),
 )
 
 
@@ -78,17 +79,50 @@ def question_lines(question: Question, number: int) -> list[str]:
     return lines
 
 
-def reply_lines(reply: Reply, kb: KnowledgeBase) -> list[str]:
-    """What is said back to one typed line; nothing when an answer was taken."""
+def reply_lines(reply: Reply, kb: KnowledgeBase, question: Question | None = None) -> list[str]:
+    """What is said back to one typed line to ``question``; nothing when an answer was taken.
+
+    ``?`` gets the question explained in plain words and how to answer, in a
+    few lines, so the question stays on the screen; ``??`` the rules that
+    use the answer. A refused answer is told what to type instead.
+    """
     if reply.outcome is Outcome.WHY and reply.why is not None:
+        return help_lines(reply.why)
+    if reply.outcome is Outcome.RULES and reply.why is not None:
         return why_lines(reply.why, kb)
     if reply.outcome is Outcome.INVALID:
-        return [f"Sorry, {reply.reason} Please answer again (? explains the question)."]
+        if question is None:
+            return [f"Sorry, {reply.reason} Please answer again (? explains the question)."]
+        hint = answer_hint(question)
+        if reply.retry is not None:
+            return [f"Sorry, {reply.reason}", f"Type yes for {reply.retry}, or answer again. {hint}"]
+        return [f"Sorry, {reply.reason}", f"{hint} (? explains the question.)"]
     if reply.outcome is Outcome.WENT_BACK:
         return ["Going back to the previous question."]
     if reply.outcome is Outcome.NOTHING_TO_GO_BACK_TO:
         return ["This is the first question; there is nothing to go back to."]
     return []
+
+
+def help_lines(why: WhyAsked) -> list[str]:
+    """``?``: the question explained in plain words, how to answer it, and where the rules are."""
+    return [f"About this question: {why.help}", answer_hint(why.question),
+            "(Type ?? to see the rules that use your answer.)"]
+
+
+def answer_hint(question: Question) -> str:
+    """What to type to answer ``question``, in words (no ids): numbers, yes or no, or Enter."""
+    count = len(question.choices)
+    if question.answer == "many":
+        hint = "Type the numbers of all that apply, separated by commas (for example 1,3)"
+        return hint + (", or press Enter if none apply." if question.may_be_empty else "; at least one is needed.")
+    if question.answer == "number":
+        hint = f"Type {question.spec.allowed()}"
+    elif question.answer == "yes_no":
+        hint = "Type yes or no"
+    else:
+        hint = f"Type the number of one choice (1 to {count})"
+    return hint + (", or press Enter if you don't know." if not question.required else ".")
 
 
 def why_lines(why: WhyAsked, kb: KnowledgeBase) -> list[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
+from ..errors import TriageWarning
 from ..fileformats import INPUT_FORMATS, OUTPUT_FORMAT_BY_EXTENSION, OUTPUT_FORMATS
 from .common import (EXIT_INVALID_CASES, EXIT_OK, echo_warning, load_session, reports_errors,
                      rules_option, say, terminal_width, use_color)
@@ -46,7 +48,7 @@ def default_format(output: Path | None) -> str:
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes (default: the number of CPUs; 1 = in this process).")
 @click.option("--quiet", "-q", is_flag=True,
-              help="No progress display and no closing count on stderr (errors still show).")
+              help="No progress display, no warnings and no closing count on stderr (errors still show).")
 @rules_option
 @reports_errors
 def run_command(files: tuple[str, ...], output_format: str | None, output: Path | None,
@@ -76,10 +78,13 @@ def run_command(files: tuple[str, ...], output_format: str | None, output: Path 
     from ..results import ErrorRecord
     from .progress import Progress
 
+    if quiet:
+        # -q silences what is forgiven (the library's warnings too); errors still show.
+        warnings.simplefilter("ignore", TriageWarning)
     session = load_session(rules_dir)
     read = ReadProgress()
     csv_options = CsvOptions({"tab": "\t"}.get(delimiter or "", delimiter), ignore_unknown_columns)
-    records = read_all(files, session.kb.vocabulary, input_format, on_warning=echo_warning,
+    records = read_all(files, session.kb.vocabulary, input_format, on_warning=None if quiet else echo_warning,
                        csv_options=csv_options, progress=read, questions=session.kb.questions)
     counts = BatchCounts()
     to_terminal = output is None and fmt == "table"

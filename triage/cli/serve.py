@@ -50,7 +50,7 @@ def serve_command(host: str, port: int, workers: int, questionnaire_threads: int
     """
     missing = [name for name in WEB_MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        click.echo("triage: triage serve needs the web extra: pip install 'triage[web]'", err=True)
+        click.echo("triage: triage serve needs the web extra: pip install 'lbp-triage[web]'", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     import uvicorn
 

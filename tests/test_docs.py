@@ -1,0 +1,164 @@
+"""Every example marked as tested in README.md and docs/*.md runs, and its output is what the page shows.
+
+A fenced block right after the line ``<!-- test: console -->`` is a shell
+session: each ``$ command`` line runs in bash (from a scratch folder that sees
+the repository's ``examples/`` and ``rules/``, with ``triage`` on the PATH) and
+the lines under it, up to the next ``$``, are its output, standard error
+included. A line that is only ``...`` stands for any number of lines, and
+``...`` inside a line for any text (as doctest's ELLIPSIS). A fenced block
+after ``<!-- test: python -->`` is a doctest (``>>>`` lines); the blocks of one
+page share their names, as the cells of a notebook do.
+
+When the knowledge base changes, ``TRIAGE_UPDATE_DOCS=1 python -m pytest
+tests/test_docs.py`` writes the new output into the console blocks that use no
+``...`` (cog-style) and still fails the others, which need a hand.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+MARKER = re.compile(r"^<!-- test: (console|python) -->\n```[\w-]*\n(.*?)^```$", re.M | re.S)
+UPDATE = os.environ.get("TRIAGE_UPDATE_DOCS") == "1"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One tested block: its page, kind, text and where the text starts in the page."""
+
+    page: Path
+    kind: str
+    text: str
+    start: int
+
+    @property
+    def line(self) -> int:
+        return self.page.read_text(encoding="utf-8").count("\n", 0, self.start) + 1
+
+    def __str__(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def examples(kind: str) -> list[Example]:
+    found = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        found += [Example(page, m[1], m[2], m.start(2)) for m in MARKER.finditer(text) if m[1] == kind]
+    return found
+
+
+def commands(block: str) -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for each ``$`` line of a console block."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif steps:
+            steps[-1][1].append(line)
+        elif line.strip():
+            raise AssertionError(f"output before the first $ command: {line!r}")
+    return steps
+
+
+def matches(expected: list[str], actual: str) -> bool:
+    """Whether ``actual`` is ``expected``, each ``...`` line any lines, ``...`` in a line any text."""
+    pattern = "".join(r"(?:[^\n]*\n)*?" if line.strip() == "..." else
+                      r"[^\n]*?".join(map(re.escape, line.split("..."))) + r"[ \t]*\n" for line in expected)
+    return re.fullmatch(pattern, actual) is not None
+
+
+@dataclass(frozen=True)
+class Shell:
+    """Where the examples run: a scratch folder and the environment."""
+
+    cwd: Path
+    env: dict[str, str]
+
+    def run(self, command: str) -> str:
+        """What ``command`` prints, standard error included."""
+        done = subprocess.run(["bash", "-c", "{ " + command + "\n} 2>&1"], cwd=self.cwd, env=self.env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        return done.stdout
+
+
+@pytest.fixture(scope="module")
+def shell(tmp_path_factory: pytest.TempPathFactory) -> Shell:
+    """A scratch folder that sees the repository's examples and rules, with `triage` on the PATH."""
+    folder = tmp_path_factory.mktemp("docs")
+    for name in ("examples", "rules", "tests"):
+        (folder / name).symlink_to(ROOT / name)
+    bin_dir = tmp_path_factory.mktemp("bin")
+    (bin_dir / "triage").write_text(f'#!/bin/sh\nexec {sys.executable} -m triage "$@"\n')
+    (bin_dir / "triage").chmod(0o755)
+    python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return Shell(folder, {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                          "NO_COLOR": "1", "COLUMNS": "100", "PYTHONPATH": python_path})
+
+
+@pytest.mark.parametrize("example", examples("console"), ids=str)
+def test_console_example(example: Example, shell: Shell) -> None:
+    wrong = []
+    new_block = []
+    for command, expected in commands(example.text):
+        actual = shell.run(command)
+        new_block += [f"$ {command}", *actual.splitlines()]
+        if not matches(expected, actual):
+            wrong.append(f"$ {command}\n--- the page says:\n" + "\n".join(expected) + "\n--- it prints:\n" + actual)
+    if wrong and UPDATE and "..." not in example.text:
+        page = example.page.read_text(encoding="utf-8")
+        end = example.start + len(example.text)
+        example.page.write_text(page[:example.start] + "\n".join(new_block) + "\n" + page[end:], encoding="utf-8")
+        pytest.skip(f"{example}: rewritten with today's output (TRIAGE_UPDATE_DOCS=1)")
+    assert not wrong, f"{example}: the example is stale\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("page", sorted({e.page for e in examples("python")}), ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_examples_of_a_page_run_as_a_notebook(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the pages read examples/ as a reader in a checkout would
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    names: dict[str, object] = {}
+    for example in [e for e in examples("python") if e.page == page]:
+        test = parser.get_doctest(example.text, names, str(example), str(page), example.line)
+        runner.run(test, clear_globs=False)
+        names = test.globs
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {page.name} failed (above)"
+
+
+def test_there_are_tested_examples_on_every_page_that_shows_commands() -> None:
+    """A page that shows `$ triage ...` sessions has them tested, so none can go stale unseen."""
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        shown = len(re.findall(r"^\$ triage ", text, re.M))
+        tested = sum(len(re.findall(r"^\$ triage ", e.text, re.M)) for e in examples("console") if e.page == page)
+        if page.parent.name == "docs":
+            assert tested == shown, f"{page.name}: {shown - tested} `$ triage` examples are not marked as tested"
+
+
+def test_every_document_the_program_and_knowledge_base_cite_is_in_the_repository() -> None:
+    """Rules, `rules show` and `triage schema` cite docs/policy.md and docs/case-format.md, never a missing spec/."""
+    cited = re.compile(r"\b((?:docs|spec)/[\w.-]+\.md)\b")
+    for path in [*(ROOT / "triage").rglob("*.py"), *(ROOT / "rules").glob("*.yaml")]:
+        for document in cited.findall(path.read_text(encoding="utf-8")):
+            assert (ROOT / document).is_file(), f"{path.relative_to(ROOT)} cites {document}, which is not in the repository"
+
+
+def test_the_case_format_page_names_every_field_and_value_of_the_vocabulary() -> None:
+    from triage.kb import load_knowledge_base
+
+    page = (ROOT / "docs" / "case-format.md").read_text(encoding="utf-8")
+    for name, spec in load_knowledge_base().vocabulary.fields.items():
+        assert f"| `{name}` |" in page, name
+        missing = [value for value in spec.values if f"`{value}`" not in page]
+        assert not missing, f"{name}: {missing} not in docs/case-format.md"

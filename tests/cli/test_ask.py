@@ -69,14 +69,16 @@ def test_why_explains_the_question_in_plain_words_in_a_few_lines(typed: str) -> 
     result = ask(["none", typed, "none", "none", "none"])
     said = result.output.split(f"> {typed}\n", 1)[1].split("\n> ", 1)[0].splitlines()
     assert said[0].startswith("About this question: ")
-    assert said[1:] == ["Type the numbers of all that apply, separated by commas (for example 1,3), "
-                        "or press Enter if none apply.", "(Type ?? to see the rules that use your answer.)"]
+    # The other-symptoms screen (nine choices): "None of these" is 10, "I'm not sure" 11.
+    assert said[1:] == ["Type the numbers of all that apply, separated by commas (for example 1,3); "
+                        "10 if none of these apply, 11 if you are not sure.",
+                        "(Type ?? to see the rules that use your answer.)"]
     assert "[refer." not in result.output  # no rule ids for a patient
 
 
 @pytest.mark.parametrize("typed", ["??", ":rules"])
 def test_the_rules_behind_a_question_are_one_command_further(typed: str) -> None:
-    result = ask(["none", typed, "none", "none", "none"])
+    result = ask(["none", "none", typed, "none", "none"])
     assert "Why this question:" in result.output
     assert "Fever with back pain may be a spinal infection." in result.output
     assert "see a doctor today" in result.output
@@ -428,8 +430,9 @@ def test_in_a_terminal_yes_takes_the_did_you_mean_and_help_keeps_the_question_in
     pytest.importorskip("pexpect")
     child = _spawn(tmp_path, columns=100)
     try:
-        child.expect_exact("> ")
-        child.sendline("")
+        for _ in range(2):  # the emergency signs and the other symptoms
+            child.expect_exact("> ")
+            child.sendline("none")
         child.expect_exact("Do any of these apply to you?")
         child.expect_exact("> ")
         child.sendline("?")

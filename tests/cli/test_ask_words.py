@@ -89,10 +89,11 @@ def test_a_refusal_says_what_to_type_without_internal_ids(session: TriageSession
     first = questionnaire.current
     lines = reply_lines(questionnaire.respond("yes"), session.kb, first)
     assert lines == ["Sorry, 'yes' is not one of the choices.",
-                     "Type the numbers of all that apply, separated by commas (for example 1,3), "
-                     "or press Enter if none apply. (? explains the question.)"]
+                     "Type the numbers of all that apply, separated by commas (for example 1,3); "
+                     "6 if none of these apply, 7 if you are not sure. (? explains the question.)"]
     assert not any(choice.value in " ".join(lines) for choice in first.choices)
-    questionnaire.respond("")
+    questionnaire.respond("none")  # the emergency signs
+    questionnaire.respond("none")  # the other symptoms
     typo = reply_lines(questionnaire.respond("feverr"), session.kb, questionnaire.current)
     assert typo[0] == "Sorry, 'feverr' is not one of the choices; did you mean 'fever'?"
     assert typo[1].startswith("Type yes for fever, or answer again. Type the numbers")

@@ -32,7 +32,9 @@ def test_a_semicolon_export_is_read_as_a_table_not_yaml(how: str) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in records] == ["p1", "p2", "p3"]  # three patients, not "1 invalid"
     assert "'Duration (days)' as 'duration_days'" in result.stderr
-    assert records[0]["disposition"] == "self_care"
+    # A version-2 export has no other-symptoms column: not screened, so not self-care (v3, principle 7).
+    assert records[0]["disposition"] == "see_doctor"
+    assert "refer.see_doctor.other_symptoms_not_screened" in [r["rule"] for r in records[0]["referral"]["reasons"]]
 
 
 def test_every_unknown_column_is_named_in_one_message() -> None:

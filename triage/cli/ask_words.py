@@ -113,6 +113,10 @@ def help_lines(why: WhyAsked) -> list[str]:
 def answer_hint(question: Question) -> str:
     """What to type to answer ``question``, in words (no ids): numbers, yes or no, or Enter."""
     count = len(question.choices)
+    if question.is_screen:
+        extra = len(question.choices)
+        return ("Type the numbers of all that apply, separated by commas (for example 1,3); "
+                f"{extra + 1} if none of these apply, {extra + 2} if you are not sure.")
     if question.answer == "many":
         hint = "Type the numbers of all that apply, separated by commas (for example 1,3)"
         return hint + (", or press Enter if none apply." if question.may_be_empty else "; at least one is needed.")

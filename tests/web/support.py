@@ -17,11 +17,13 @@ import pytest
 
 #: Form answers (question id -> submitted values) of a person with a tight piriformis.
 SELF_CARE_FORM: dict[str, Any] = {
-    "emergency_signs": [], "warning_signs": [], "conditions": [],
+    # "none": the screens' "None of these" (an empty screen is asked again, policy v3).
+    "emergency_signs": ["none"], "other_symptoms": ["none"], "warning_signs": ["none"], "conditions": ["none"],
     "pain_sites": ["buttock", "back_of_thigh"], "pain_below_knee": [], "age": "40",
     "severity": "4", "duration_days": "5", "course": "improving", "pain_side": "left",
     "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
     "lower_back_curve": "normal", "can_touch_toes": "true",
+    "age_again": "", "severity_again": "", "duration_again": "",
 }
 
 

@@ -141,7 +141,8 @@ def test_an_emergency_sign_on_the_first_screen_ends_at_the_emergency_page(page: 
 def test_back_returns_to_the_previous_answers(page: Any, shots: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    choose(page, [])
+    choose(page, ["none"])  # the emergency signs: None of these
+    choose(page, ["none"])  # the other symptoms
     choose(page, ["fever", "night_pain"])
     assert current(page) == "conditions"
     submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="back"]').click)
@@ -167,7 +168,7 @@ def test_a_phone_sized_window_fits_without_sideways_scrolling(page: Any, live_se
 
     page.set_window_size(390, 844)
     page.get(live_server + "/")
-    for ident in ("emergency_signs", "warning_signs", "conditions"):
+    for ident in ("emergency_signs", "other_symptoms", "warning_signs", "conditions"):
         assert current(page) == ident
         assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         choose(page, SELF_CARE[ident])
@@ -207,5 +208,23 @@ def test_a_hostile_answer_shows_as_text_and_never_runs(page: Any) -> None:
     submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="next"]').click)
     error = page.find_element(By.CSS_SELECTOR, ".error")
     assert "<script>" in error.text
-    assert page.title == title
+    assert page.title == "Error: " + title  # the error summary's page title (GOV.UK pattern)
     assert not page.find_elements(By.CSS_SELECTOR, ".error script, .error img")
+
+
+def test_a_screen_has_none_of_these_and_not_sure_and_an_empty_answer_is_asked_again(page: Any, shots: Path) -> None:
+    """Policy v3, principle 7, as a person sees it: nothing ticked is not "none"."""
+    from selenium.webdriver.common.by import By
+
+    labels = [label.text for label in page.find_elements(By.CSS_SELECTOR, "label")]
+    assert "None of these" in labels and "I'm not sure" in labels
+    page.save_screenshot(str(shots / "07-screen-choices.png"))
+    submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="next"]').click)  # nothing ticked
+    assert current(page) == "emergency_signs"
+    assert page.title.startswith("Error: ")
+    summary = page.find_element(By.CSS_SELECTOR, ".error-summary")
+    assert summary.is_displayed() and "There is a problem" in summary.text
+    assert "None of these" in summary.text and "not sure" in summary.text
+    page.save_screenshot(str(shots / "08-screen-error-summary.png"))
+    choose(page, ["not_sure"])
+    assert current(page) == "other_symptoms"  # taken: not screened, and the questions go on

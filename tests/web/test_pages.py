@@ -43,7 +43,7 @@ def walk(client: TestClient, answers: dict[str, Any]) -> tuple[Any, list[str]]:
 
 def test_the_whole_questionnaire_ends_at_self_care_with_technique_cards(client: TestClient) -> None:
     page, asked = walk(client, SELF_CARE)
-    assert asked[:3] == ["emergency_signs", "warning_signs", "conditions"]  # warning signs first
+    assert asked[:4] == ["emergency_signs", "other_symptoms", "warning_signs", "conditions"]  # screens first
     assert 'class="banner d-self_care"' in page.text
     assert page.text.count('<article class="card">') >= 2
     assert "Hold:" in page.text and "Cautions" in page.text
@@ -67,7 +67,7 @@ def test_an_emergency_sign_on_the_first_screen_ends_at_the_emergency_page(client
 
 def test_back_returns_to_the_previous_question_with_its_answers(client: TestClient) -> None:
     first = client.get("/")
-    second = answer(client, first.text, [])
+    second = answer(client, answer(client, first.text, ["none"]).text, ["none"])
     third = answer(client, second.text, ["fever", "night_pain"])
     assert hidden(third.text)["current"] == "conditions"
     back = answer(client, third.text, [], action="back")
@@ -79,8 +79,8 @@ def test_back_returns_to_the_previous_question_with_its_answers(client: TestClie
 
 def test_a_missing_required_answer_is_asked_again_with_a_message(client: TestClient) -> None:
     page = client.get("/")
-    for _ in range(3):
-        page = answer(client, page.text, [])
+    for _ in range(4):
+        page = answer(client, page.text, ["none"])
     assert hidden(page.text)["current"] == "pain_sites"
     again = client.post("/question", data={**hidden(page.text), "action": "next"})
     assert again.status_code == 422
@@ -89,18 +89,22 @@ def test_a_missing_required_answer_is_asked_again_with_a_message(client: TestCli
 
 def test_unknown_is_offered_where_the_terminal_allows_an_empty_answer(client: TestClient) -> None:
     page = client.get("/")
-    for key in ("emergency_signs", "warning_signs", "conditions", "pain_sites", "pain_below_knee"):
+    for key in ("emergency_signs", "other_symptoms", "warning_signs", "conditions", "pain_sites", "pain_below_knee"):
         page = answer(client, page.text, SELF_CARE[key])
     assert hidden(page.text)["current"] == "age"
     assert "Leave it empty if you don't know" in page.text
     after = answer(client, page.text, "")
     assert json.loads(hidden(after.text)["answers"])["age"] is None
     page = after
-    while (current := hidden(page.text).get("current")) not in (None, "course"):
-        # "I don't know" where the page offers it (choices), else an empty number.
-        page = answer(client, page.text, "unknown" if 'id="choice-unknown"' in page.text else "")
+    while 'id="choice-unknown"' not in page.text:
+        # Numbers asked (or asked again) before the first question with choices: left empty.
+        current = hidden(page.text).get("current")
+        assert current is not None, "no question offered I don't know"
+        page = answer(client, page.text, "")
         assert hidden(page.text).get("current") != current, f"{current} did not take its unknown answer"
-    assert 'id="choice-unknown"' in page.text and "I don't know" in page.text
+    assert "I don't know" in page.text
+    current = hidden(page.text)["current"]
+    assert hidden(answer(client, page.text, "unknown").text).get("current") != current
 
 
 def test_every_choice_is_a_labelled_control(client: TestClient) -> None:
@@ -188,3 +192,32 @@ def test_audit_upload_reads_a_clinic_export_as_a_table_and_never_echoes_it(clien
     error = re.search(r'class="error"[^>]*>(.*?)</p>', response.text, re.S)
     assert error is not None and "2 unknown columns: &#39;Notes&#39;, &#39;Clinician&#39;" in error[1]
     assert "private note" not in error[1]
+
+
+def test_a_screen_offers_none_of_these_and_not_sure_and_nothing_ticked_is_asked_again(client: TestClient) -> None:
+    """Policy v3, principle 7: an empty screen is not "none"; the error summary says what to do."""
+    page = client.get("/")
+    assert 'value="none" id="choice-none"' in page.text and "None of these" in page.text
+    assert 'value="not_sure" id="choice-not_sure"' in page.text and "I&#39;m not sure" in page.text
+    empty = client.post("/question", data={**hidden(page.text), "action": "next"})
+    assert empty.status_code == 422 and hidden(empty.text)["current"] == "emergency_signs"
+    assert "<title>Error: " in empty.text and 'class="error-summary"' in empty.text
+    assert "There is a problem" in empty.text
+    both = answer(client, page.text, ["leg_weakness", "none"])
+    assert both.status_code == 422 and "each go alone" in html.unescape(both.text)
+
+
+@pytest.mark.parametrize("screen", ["emergency_signs", "other_symptoms", "warning_signs", "conditions"])
+def test_not_sure_on_any_screen_never_ends_in_self_care(client: TestClient, screen: str) -> None:
+    page, _ = walk(client, {**SELF_CARE, screen: ["not_sure"]})
+    assert 'class="banner d-self_care"' not in page.text
+    assert "were not answered" in html.unescape(page.text)
+
+
+def test_crafted_hidden_answers_with_null_screens_never_end_in_self_care(client: TestClient) -> None:
+    """A page post whose hidden answers carry null ("don't know") for every screen."""
+    done, _ = walk(client, SELF_CARE)
+    answers = json.loads(hidden(done.text)["answers"])
+    forged = {**answers, "emergency_signs": None, "other_symptoms": None, "warning_signs": None, "conditions": None}
+    page = client.post("/download/result", data={"answers": json.dumps(forged)})
+    assert json.loads(page.text)["disposition"] != "self_care"

@@ -27,6 +27,7 @@ from ..casefiles import json_depth_ok, unwritable_text
 from ..errors import CaseError, TriageError
 from ..fileformats import INPUT_FORMATS
 from ..kb import Question
+from ..questionnaire import NONE_OF_THESE, NOT_SURE
 from ..results import ErrorRecord
 from .audits import audits_of, let_others_run
 from .engine import engine_of, kb_of
@@ -135,7 +136,10 @@ async def step(request: Request) -> Response:
         else:
             remembered.pop(question.id, None)
             return await _render_step(request, {**answers, question.id: value}, remembered, step_after)
-    shown = {**remembered, question.id: _raw_answer(question, form)}
+    raw = _raw_answer(question, form)
+    shown = {key: value for key, value in remembered.items() if key != question.id}
+    if raw or not question.is_screen:  # a screen sent empty shows nothing ticked, not "None of these"
+        shown[question.id] = raw
     return await _render_step(request, answers, shown, await _next(request, answers), error=error,
                               status=422)
 
@@ -152,6 +156,8 @@ def form_answer(question: Question, form: FormData) -> Any:
 
     Raises ValueError with a plain message when nothing usable was given.
     """
+    if question.is_screen:
+        return _screen_answer(form)
     if question.answer == "many":
         return [str(v) for v in form.getlist("answer")]
     raw = str(form.get("answer", "")).strip()
@@ -174,6 +180,24 @@ def form_answer(question: Question, form: FormData) -> Any:
     return raw
 
 
+def _screen_answer(form: FormData) -> list[str] | None:
+    """A screen's answer: the signs ticked, ``[]`` for "None of these", ``None`` for "not sure".
+
+    Nothing ticked is asked again, never read as none (policy v3, principle 7).
+    """
+    ticked = [str(v) for v in form.getlist("answer")]
+    alone = [v for v in ticked if v in (NONE_OF_THESE.value, NOT_SURE.value)]
+    if not ticked:
+        raise ValueError(f"Choose the ones that apply, or \u201c{NONE_OF_THESE.label}\u201d, "
+                         f"or \u201c{NOT_SURE.label}\u201d.")
+    if alone and len(ticked) > 1:
+        raise ValueError(f"\u201c{NONE_OF_THESE.label}\u201d and \u201c{NOT_SURE.label}\u201d each go alone: "
+                         "untick them, or the others.")
+    if alone:
+        return [] if alone[0] == NONE_OF_THESE.value else None
+    return ticked
+
+
 def _raw_answer(question: Question, form: FormData) -> Any:
     """What was submitted, to show again beside an error message."""
     if question.answer == "many":
@@ -193,8 +217,10 @@ async def _render_step(request: Request, answers: dict[str, Any], remembered: di
     if "question" in step:
         question = step["question"]
         uses = [line[2:] for line in question["why"] if line.startswith("- ")]
-        context.update(question=question, error=error, uses=uses,
-                       chosen=_chosen(question, remembered.get(question["id"])))
+        context.update(question=question, error=error, uses=uses, screen_choices=(NONE_OF_THESE, NOT_SURE),
+                       # Nothing is ticked in advance: only an answer this person gave.
+                       chosen=_chosen(question, remembered[question["id"]]) if question["id"] in remembered
+                       else set())
         return templates.TemplateResponse(request, "question.html", context, status_code=status)
     result = step["result"]
     context.update(result=result, title=TITLES[result["disposition"]], emergency=step["emergency"],
@@ -205,6 +231,8 @@ async def _render_step(request: Request, answers: dict[str, Any], remembered: di
 
 def _chosen(question: dict[str, Any], value: Any) -> set[str]:
     """The choices to show as selected (form values, as strings)."""
+    if question.get("screen") and value in (None, []):
+        return {NOT_SURE.value if value is None else NONE_OF_THESE.value}
     if value is None:
         return {"unknown"} if question["unknown_allowed"] and question["kind"] != "number" else set()
     if isinstance(value, list):

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from helpers import BASE_CASE
 from starlette.testclient import TestClient
 
@@ -182,3 +184,56 @@ def test_a_long_list_keeps_input_order_and_default_ids_across_chunks(client: Tes
     body = client.post("/api/v1/triage", json=cases).json()
     assert [r["id"] for r in body] == [f"case#{n}" for n in range(1, 121)]
     assert [n for n, r in enumerate(body) if "error" in r] == [77]
+
+
+# -- policy v3, principles 7 and 9 through the API -------------------------------------------
+_SCREENS = ("emergency_signs", "other_symptoms", "warning_signs", "conditions")
+#: A person with a tight piriformis, as JSON answers by question id (self-care when all is answered).
+SELF_CARE_ANSWERS: dict[str, Any] = {
+    **dict.fromkeys(_SCREENS, []), "pain_sites": ["buttock", "back_of_thigh"], "pain_below_knee": [],
+    "age": 40, "first_episode": False, "severity": 4, "duration_days": 5, "course": "improving",
+    "pain_side": "left", "pain_feels": ["ache"], "triggers": ["tennis_serve"], "worse_when": ["sitting"],
+    "lower_back_curve": "normal", "can_touch_toes": True,
+}
+
+
+def test_the_answers_below_reach_self_care_when_every_screen_is_answered(client: TestClient) -> None:
+    step = client.post("/api/v1/next", json=SELF_CARE_ANSWERS).json()
+    assert step["result"]["disposition"] == "self_care"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(unsure=st.lists(st.sampled_from(_SCREENS), min_size=1, unique=True),
+       how=st.sampled_from(("null", "missing")))
+def test_next_with_a_screen_null_or_missing_never_ends_in_self_care(client: TestClient, unsure: list[str],
+                                                                     how: str) -> None:
+    """``null`` ("don't know") or a screen left out of the answers: at least see a doctor."""
+    answers = {**SELF_CARE_ANSWERS}
+    for screen in unsure:
+        if how == "null":
+            answers[screen] = None
+        else:
+            answers.pop(screen)
+    step = client.post("/api/v1/next", json=answers).json()
+    while "question" in step:  # a screen left out is asked: answer it "not sure"
+        answers[step["question"]["id"]] = None
+        step = client.post("/api/v1/next", json=answers).json()
+    assert step["result"]["disposition"] != "self_care"
+    reasons = {r["rule"] for r in step["result"]["referral"]["reasons"]}
+    assert any(rule.endswith("_not_screened") for rule in reasons)
+
+
+@pytest.mark.parametrize(("bad", "field"), [
+    ({"pain_sites": ["buttok"]}, "pain_sites"),                 # unknown value
+    ({"age": 300}, "age"),                                       # out of range
+    ({"colour": "red"}, "colour"),                               # unknown field
+    ({"severity": "bad"}, "severity"),                           # wrong type
+])
+def test_an_emergency_beside_a_bad_field_is_triaged_with_its_errors(client: TestClient, bad: dict[str, Any],
+                                                                    field: str) -> None:
+    """Policy v3, principle 9: the emergency is never lost to a typo; the error is still reported."""
+    response = client.post("/api/v1/triage", json={**BASE_CASE, "red_flags": ["saddle_numbness"], **bad})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["disposition"] == "emergency"
+    assert [e["field"] for e in body["errors"]] == [field]

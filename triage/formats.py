@@ -95,13 +95,13 @@ class CsvWriter(ResultWriter):
 
 
 def csv_row(outcome: Outcome) -> list[Any]:
-    """One outcome flattened into ``CSV_COLUMNS`` (lists as JSON arrays)."""
+    """One outcome flattened into ``CSV_COLUMNS`` (lists as JSON arrays).
+
+    A result triaged despite a bad field (policy v3, principle 9) fills the
+    error columns too, with its first problem.
+    """
     if isinstance(outcome, ErrorRecord):
-        error = outcome.to_dict()["error"]
-        value = error["value"]
-        if not isinstance(value, (str, int, float)) and value is not None:
-            value = _json_cell(value)
-        return [outcome.id] + [""] * 11 + [error["field"] or "", value, error["message"]]
+        return [outcome.id] + [""] * 11 + _error_cells(outcome.to_dict()["error"])
     referral = outcome.referral
     top = outcome.likely_muscles[0].confidence if outcome.likely_muscles else None
     return [
@@ -117,8 +117,15 @@ def csv_row(outcome: Outcome) -> list[Any]:
         _json_cell(list(outcome.advice)),
         _json_cell([f.rule for f in outcome.fired_rules]),
         outcome.kb_version,
-        "", "", "",
+        *(_error_cells(outcome.to_dict()["errors"][0]) if outcome.errors else ["", "", ""]),
     ]
+
+
+def _error_cells(error: dict[str, Any]) -> list[Any]:
+    value = error["value"]
+    if not isinstance(value, (str, int, float)) and value is not None:
+        value = _json_cell(value)
+    return [error["field"] or "", value, error["message"]]
 
 
 def _json_cell(value: Any) -> str:
@@ -204,7 +211,10 @@ class TableWriter(ResultWriter):
         if isinstance(outcome, ErrorRecord):
             self._row(outcome.id, "INVALID", "-", outcome.error.message)
             return
-        self._row(outcome.id, outcome.disposition.value, _muscle_cell(outcome), outcome.main_reason)
+        why = outcome.main_reason
+        if outcome.errors:  # triaged on what parsed: the input still needs mending
+            why = f"(input has {len(outcome.errors)} error{'s' if len(outcome.errors) > 1 else ''}) {why}"
+        self._row(outcome.id, outcome.disposition.value, _muscle_cell(outcome), why)
 
 
 def _muscle_cell(result: TriageResult) -> str:

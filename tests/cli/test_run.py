@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -134,3 +136,34 @@ def test_another_experta_is_one_readable_warning_line(workers: str, tmp_path: Pa
     # --quiet silences warnings too, this one included.
     quiet = subprocess.run([*command, "--quiet"], capture_output=True, text=True, check=False)
     assert (quiet.returncode, quiet.stderr, quiet.stdout) == (0, "", run.stdout)
+
+
+#: An emergency beside one bad field of each kind (policy v3, principle 9).
+EMERGENCY_WITH_TYPOS = [
+    {"id": "unknown-value", "pain_sites": ["buttok"], "red_flags": ["saddle_numbness"], "conditions": []},
+    {"id": "out-of-range", "pain_sites": ["lower_back"], "age": 300, "red_flags": ["leg_weakness"], "conditions": []},
+    {"id": "unknown-field", "pain_sites": ["lower_back"], "colour": "red", "red_flags": ["major_trauma"],
+     "conditions": []},
+    {"id": "wrong-type", "pain_sites": ["lower_back"], "severity": "bad", "other_symptoms": ["fainted_or_collapsed"],
+     "red_flags": [], "conditions": []},
+]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "yaml", "csv", "table"])
+def test_an_emergency_with_a_bad_field_is_triaged_in_every_format_and_exits_1(fmt: str) -> None:
+    lines = "".join(json.dumps(case) + "\n" for case in EMERGENCY_WITH_TYPOS)
+    result = _run("-", "--format", fmt, input=lines)
+    assert result.exit_code == 1  # some input was invalid
+    out = result.stdout
+    if fmt in ("jsonl", "json", "yaml"):
+        records = ([json.loads(line) for line in out.splitlines()] if fmt == "jsonl"
+                   else json.loads(out) if fmt == "json" else yaml.safe_load(out))
+        assert [r["disposition"] for r in records] == ["emergency"] * 4
+        assert [r["errors"][0]["field"] for r in records] == ["pain_sites", "age", "colour", "severity"]
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [(r["disposition"], r["error_field"]) for r in rows] == [
+            ("emergency", "pain_sites"), ("emergency", "age"), ("emergency", "colour"), ("emergency", "severity")]
+    else:
+        assert out.count("emergency") == 4 and out.count("(input has 1 error)") == 4
+    assert "was triaged on the answers that could be read: emergency" in result.stderr

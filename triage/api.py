@@ -39,7 +39,7 @@ from .kb import KnowledgeBase, KnowledgeRule, Question, load_knowledge_base
 from .questionnaire import NONE_OF_THESE, NOT_SURE, InvalidAnswer, Questionnaire, parse_answer, rules_using_answer
 from .results import ErrorRecord, Outcome
 from .session import TriageSession
-from .vocabulary import with_allowed
+from .vocabulary import NOT_SCREENED_WORDS, with_allowed
 
 #: The case id given to a questionnaire's answers (as ``triage ask`` does).
 QUESTIONNAIRE_ID = "ask"
@@ -476,10 +476,18 @@ def incomplete_note(state: Questionnaire, why: str = "interrupted") -> list[str]
 
 
 def answers_file(state: Questionnaire) -> str:
-    """The YAML answers file of a finished questionnaire (stopped early by an emergency or not)."""
-    note = (incomplete_note(state, "stopped early for an emergency") if state.emergency
-            else [f"Answers from triage ask ({state.kb.version})."])
-    return answers_yaml(state.case_dict(), note)
+    """The YAML answers file of a questionnaire: finished, stopped early by an emergency, or
+    not finished (the web page's download mid-way), which says so in its header and writes
+    every screen not yet answered as ``unknown``, so that the file refers rather than guesses."""
+    if state.emergency:
+        return answers_yaml(state.case_dict(), incomplete_note(state, "stopped early for an emergency"))
+    if not state.finished:
+        case = state.case_dict()
+        for name, spec in state.kb.vocabulary.fields.items():
+            if spec.is_screen:
+                case.setdefault(name, NOT_SCREENED_WORDS[0])
+        return answers_yaml(case, incomplete_note(state, "not finished"))
+    return answers_yaml(state.case_dict(), [f"Answers from triage ask ({state.kb.version})."])
 
 
 def _short(value: Any) -> str:

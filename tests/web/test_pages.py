@@ -221,3 +221,13 @@ def test_crafted_hidden_answers_with_null_screens_never_end_in_self_care(client:
     forged = {**answers, "emergency_signs": None, "other_symptoms": None, "warning_signs": None, "conditions": None}
     page = client.post("/download/result", data={"answers": json.dumps(forged)})
     assert json.loads(page.text)["disposition"] != "self_care"
+
+
+def test_answers_downloaded_mid_way_say_they_are_not_finished_and_refer(client: TestClient) -> None:
+    """Policy v3: a download before the end is marked, and its unanswered screens are not screened."""
+    page = answer(client, client.get("/").text, ["none"])  # the emergency signs only
+    download = client.post("/download/answers", data={"answers": hidden(page.text)["answers"]})
+    assert download.text.startswith("# INCOMPLETE: triage ask was not finished")
+    saved = yaml.safe_load(download.text)
+    assert saved["red_flags"] == "unknown" and saved["other_symptoms"] == "unknown"
+    assert saved["conditions"] == "unknown"

@@ -451,3 +451,20 @@ def test_in_a_terminal_yes_takes_the_did_you_mean_and_help_keeps_the_question_in
         _interrupt(child)
     finally:
         child.close()
+
+
+def test_terminal_asks_a_skipped_severity_and_duration_again_saying_why(tmp_path: Path) -> None:
+    """Policy v3, principle 8: each is asked once more; left empty again, the result names it."""
+    shown, saved, asked = _terminal_session(tmp_path, {
+        "You did not say how bad the pain is": "3",  # given when asked again
+        "You did not say how long the pain has lasted": "",  # still not said
+        "Where does it hurt": "lower_back",
+        "How old are you": "40",
+        "Looking at your side in a mirror": "flattened",
+    })                                            # the first severity and duration questions: Enter
+    assert len([q for q in asked if "You did not say how bad the pain is" in q]) == 1
+    assert len([q for q in asked if "You did not say how long the pain has lasted" in q]) == 1
+    assert "Self-care advice is only given for milder pain" in shown
+    assert "severity: 3" in saved and "duration_days" not in saved
+    assert "RESULT: SEE A DOCTOR" in shown
+    assert "How long the pain has lasted was not given" in shown

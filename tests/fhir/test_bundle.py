@@ -140,3 +140,16 @@ def test_an_invalid_case_is_an_operation_outcome_naming_each_field(api: TriageKB
     get_fhir_model_class("OperationOutcome").model_validate(outcome)
     assert sorted(i["expression"][0] for i in outcome["issue"]) == ["age", "pain_sites"]
     assert all(i["severity"] == "error" for i in outcome["issue"])
+
+
+def test_a_case_file_with_a_screen_not_answered_is_data_required_too(api: TriageKB,
+                                                                   golden_cases: list[dict[str, Any]]) -> None:
+    """Policy v3, principle 7: a case file (no QuestionnaireResponse) whose screen was not answered."""
+    complete = golden_cases[0]
+    assert _resources(result_bundle(api.triage(complete), recorded=RECORDED), "GuidanceResponse")[0][
+        "status"] == "success"
+    unsure = {**complete, "other_symptoms": "unknown", "conditions": None}
+    (guidance,) = _resources(result_bundle(api.triage(unsure), recorded=RECORDED), "GuidanceResponse")
+    assert guidance["status"] == "data-required"
+    assert sorted(r["mustSupport"][0] for r in guidance["dataRequirement"]) == [
+        "item.where(linkId='conditions').answer", "item.where(linkId='other_symptoms').answer"]

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import __version__
+from ..vocabulary import SCREENING_FIELDS
 from .common import (CANONICAL, CASE_ID_SYSTEM, DISPOSITION_SYSTEM, MUSCLE_SYSTEM, RULE_SYSTEM, SOURCE_BASE,
                      TECHNIQUE_SYSTEM, coding, stable_uuid, words)
 
@@ -51,6 +52,16 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def unscreened_fields(result: Mapping[str, Any]) -> list[str]:
+    """The screens a result's firings found not answered (a screen's value ``None``), in order."""
+    found: list[str] = []
+    for firing in result.get("fired_rules", []):
+        for field, value in firing.get("facts", {}).items():
+            if value is None and field in SCREENING_FIELDS and field not in found:
+                found.append(field)
+    return found
+
+
 def result_bundle(result: Mapping[str, Any], *, recorded: str, response: Mapping[str, Any] | None = None,
                   missing_screens: Iterable[str] = ()) -> dict[str, Any]:
     """The Bundle of one result (``TriageResult.to_dict()``).
@@ -58,8 +69,10 @@ def result_bundle(result: Mapping[str, Any], *, recorded: str, response: Mapping
     ``response`` is the QuestionnaireResponse the result answers (put in the
     Bundle and named as the basis; without it the basis is a reference by
     the case id). ``missing_screens`` are the linkIds of screens not
-    answered: the GuidanceResponse is then ``data-required``. ``recorded``
-    is the Provenance's instant.
+    answered: the GuidanceResponse is then ``data-required``. Without a
+    QuestionnaireResponse (a case file), they are the screens the result's
+    firings read as not answered (policy v3, principle 7), named by their
+    case field. ``recorded`` is the Provenance's instant.
     """
     case_id = str(result["id"])
     kb_version = str(result["kb_version"])
@@ -105,7 +118,7 @@ def result_bundle(result: Mapping[str, Any], *, recorded: str, response: Mapping
         "subject": subject,
         "occurrenceDateTime": recorded,
     }
-    missing = list(missing_screens)
+    missing = list(missing_screens) or ([] if response is not None else unscreened_fields(result))
     if missing:
         guidance["status"] = "data-required"
         guidance["dataRequirement"] = [{"type": "QuestionnaireResponse",

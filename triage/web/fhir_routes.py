@@ -88,19 +88,19 @@ async def operation_definition(request: Request) -> Response:
 
 async def triage(request: Request) -> Response:
     """A QuestionnaireResponse (or Parameters with ``response``) -> the result Bundle."""
-    try:
-        resource = operation_input(await _body(request), "response")
-    except _Refused as refused:
-        return refused.response
-    status, answer = await engine_of(request).run(triage_response, kb_of(request), resource)
-    return fhir_json(answer, status)
+    return await _operation(request, "response", triage_response)
 
 
 async def next_question_route(request: Request) -> Response:
     """SDC ``$next-question``: a response (or Parameters with ``questionnaire-response``) -> its next step."""
+    return await _operation(request, "questionnaire-response", next_question)
+
+
+async def _operation(request: Request, parameter: str, operation: Any) -> Response:
+    """Run a FHIR operation on the request's resource (or its Parameters' ``parameter``) on an engine thread."""
     try:
-        resource = operation_input(await _body(request), "questionnaire-response")
+        resource = operation_input(await _body(request), parameter)
     except _Refused as refused:
         return refused.response
-    status, answer = await engine_of(request).run(next_question, kb_of(request), resource)
+    status, answer = await engine_of(request).run(operation, kb_of(request), resource)
     return fhir_json(answer, status)

@@ -140,6 +140,24 @@ def test_answers_file_is_what_triage_ask_saves(api: TriageKB) -> None:
     text = answers_file(state)
     assert text.startswith("# INCOMPLETE: triage ask was stopped early for an emergency")
     assert "red_flags: [leg_weakness]" in text
+    saved = yaml.safe_load(text)
+    assert saved["complete"] is False
+    assert api.triage(saved)["disposition"] == "emergency"
+
+
+def test_answers_saved_unfinished_refer_even_when_every_answer_given_points_to_self_care(api: TriageKB) -> None:
+    """Issue 19: the file says complete: false, and triage refers it rather than guessing."""
+    answered = {k: v for k, v in SELF_CARE_ANSWERS.items() if k not in ("lower_back_curve", "can_touch_toes")}
+    state = api.questionnaire(answered)
+    assert not state.finished
+    saved = yaml.safe_load(answers_file(state))
+    assert saved["complete"] is False
+    result = api.triage(saved)
+    assert result["disposition"] == "see_doctor"
+    assert [r["rule"] for r in result["referral"]["reasons"]] == ["refer.see_doctor.answers_not_finished"]
+    finished = yaml.safe_load(answers_file(api.questionnaire(SELF_CARE_ANSWERS)))
+    assert "complete" not in finished and api.triage(finished)["disposition"] == "self_care"
+    assert api.triage({**finished, "complete": True})["disposition"] == "self_care"
 
 
 def test_audit_lists_the_fired_rules_with_facts_and_sources(api: TriageKB) -> None:

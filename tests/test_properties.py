@@ -191,6 +191,16 @@ def test_self_care_needs_age_severity_and_duration(raw: dict[str, Any], missing:
 
 
 @SETTINGS
+@given(raw=raw_cases)
+def test_answers_saved_unfinished_are_never_self_care(raw: dict[str, Any], session: TriageSession) -> None:
+    """Issue 19: ``complete: false`` refers whatever the answers say, and says why."""
+    result = _triage(session, {**raw, "complete": False})
+    assert result["disposition"] != "self_care"
+    assert "refer.see_doctor.answers_not_finished" in {r["rule"] for r in result["referral"]["reasons"]}
+    assert _triage(session, {**raw, "complete": True}) == _triage(session, raw)
+
+
+@SETTINGS
 @given(raw=raw_cases, feel=st.sampled_from(("numbness", "tingling")),
        side=st.sampled_from((None, "both", "centre")))
 def test_numb_or_tingling_buttocks_not_on_one_side_are_an_emergency(

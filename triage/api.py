@@ -475,19 +475,28 @@ def incomplete_note(state: Questionnaire, why: str = "interrupted") -> list[str]
             f"Not answered: {left}."]
 
 
-def answers_file(state: Questionnaire) -> str:
+def answers_file(state: Questionnaire, why: str = "not finished") -> str:
     """The YAML answers file of a questionnaire: finished, stopped early by an emergency, or
-    not finished (the web page's download mid-way), which says so in its header and writes
-    every screen not yet answered as ``unknown``, so that the file refers rather than guesses."""
+    not finished (``why``: the web page's download mid-way, ``triage ask`` interrupted).
+
+    A file saved before the end says so twice: in its header, for a person, and as
+    ``complete: false``, which refers whatever else it says (policy v3, principle 7); a
+    file not finished also writes every screen not yet answered as ``unknown``.
+    """
+    if state.finished and not state.emergency:
+        return answers_yaml(state.case_dict(), [f"Answers from triage ask ({state.kb.version})."])
+    case = _unfinished(state.case_dict())
     if state.emergency:
-        return answers_yaml(state.case_dict(), incomplete_note(state, "stopped early for an emergency"))
-    if not state.finished:
-        case = state.case_dict()
-        for name, spec in state.kb.vocabulary.fields.items():
-            if spec.is_screen:
-                case.setdefault(name, NOT_SCREENED_WORDS[0])
-        return answers_yaml(case, incomplete_note(state, "not finished"))
-    return answers_yaml(state.case_dict(), [f"Answers from triage ask ({state.kb.version})."])
+        return answers_yaml(case, incomplete_note(state, "stopped early for an emergency"))
+    for name, spec in state.kb.vocabulary.fields.items():
+        if spec.is_screen:
+            case.setdefault(name, NOT_SCREENED_WORDS[0])
+    return answers_yaml(case, incomplete_note(state, why))
+
+
+def _unfinished(case: Mapping[str, Any]) -> dict[str, Any]:
+    """``case`` marked ``complete: false``, right after its id."""
+    return {"id": case["id"], "complete": False, **{k: v for k, v in case.items() if k != "id"}}
 
 
 def _short(value: Any) -> str:

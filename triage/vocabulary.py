@@ -55,8 +55,12 @@ REQUIRED_FIELDS: dict[str, FieldKind] = {
 #: ``other_symptoms`` (v3) is not required in a case file, so version 1 and 2
 #: files stay readable: they are read as not screened for it.
 SCREENING_FIELDS: tuple[str, ...] = ("red_flags", "other_symptoms", "conditions")
+#: Fields about the case file rather than the person's answers, which no question
+#: asks: ``id`` names the case, and ``complete: false`` marks answers saved before
+#: the questionnaire finished, which must refer rather than guess (policy v3, principle 7).
+RECORD_FIELDS: dict[str, FieldKind] = {"id": FieldKind.TEXT, "complete": FieldKind.BOOLEAN}
 STRUCTURAL_FIELDS: dict[str, FieldKind] = {
-    "id": FieldKind.TEXT, **REQUIRED_FIELDS, "other_symptoms": FieldKind.MULTI}
+    **RECORD_FIELDS, **REQUIRED_FIELDS, "other_symptoms": FieldKind.MULTI}
 #: How a case file says a screen was asked but the person was not sure (or it was
 #: not asked): the whole field written as one of these words, or ``null``.
 NOT_SCREENED_WORDS: tuple[str, ...] = ("unknown", "not_sure", "dont_know")

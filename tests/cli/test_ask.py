@@ -132,6 +132,18 @@ def test_a_plain_navigation_word_gets_a_hint_and_colon_words_navigate() -> None:
     assert "triage: stopped before the end; no result" in quit_.stderr
 
 
+def test_answers_saved_on_quit_are_marked_unfinished_and_triage_run_refers_them(tmp_path: Path) -> None:
+    """Issue 19: a file saved before the end says complete: false, and is never self-care."""
+    saved = tmp_path / "quit.yaml"
+    ask(["none", "none", "none", "none", "buttock", "", "40", "3", "5", ":quit"], "--save", str(saved))
+    case = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    assert case["complete"] is False and case["pain_sites"] == ["buttock"]
+    ran = CliRunner().invoke(main, ["run", str(saved), "--format", "json"])
+    [record] = json.loads(ran.stdout)
+    assert record["disposition"] == "see_doctor"
+    assert "saved before the questionnaire was finished" in record["referral"]["reasons"][0]["text"]
+
+
 def test_skipped_questions_are_counted_with_their_reason_in_plain_words() -> None:
     result = ask(["none", "none", "none", "none", "lower_back", "", "40", "9", "5", "1", "ache", "sit",
                   "normal", "y"])

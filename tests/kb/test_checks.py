@@ -69,6 +69,8 @@ def test_silence_must_refer_every_screen_and_every_answer_self_care_needs(rules_
     for name in ("red_flags", "other_symptoms", "conditions", "age", "severity", "duration_days"):
         [problem] = [p for p in problems if f"no referral rule fires when {name} is not answered" in p]
         assert f"{name}: {{unknown: true}}" in problem
+    [unfinished] = [p for p in problems if "answers saved unfinished" in p]
+    assert "complete: {is: false}" in unfinished
 
 
 def test_a_version_2_knowledge_base_without_other_symptoms_is_refused(rules_copy: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from triage.errors import KnowledgeBaseError, Problem
 from triage.kb import KnowledgeBase, default_rules_dir, load_knowledge_base
 from triage.kb.questions import parse_questions
-from triage.vocabulary import SCREENING_FIELDS
+from triage.vocabulary import RECORD_FIELDS, SCREENING_FIELDS
 from triage.yamlio import load_yaml
 from helpers import FIELDS, VOCABULARY
 
@@ -34,7 +34,7 @@ def line_of(text: str, fragment: str) -> int:
 
 def test_every_case_field_and_value_is_asked(kb: KnowledgeBase) -> None:
     asked = {q.field for q in kb.questions}
-    assert asked == set(FIELDS) - {"id"}
+    assert asked == set(FIELDS) - set(RECORD_FIELDS)
     for name, spec in FIELDS.items():
         if not spec.values:
             continue

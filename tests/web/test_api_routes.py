@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from triage.casefiles import read_cases
 from triage.kb import load_knowledge_base
 from triage.schema import schemas
+from triage.vocabulary import RECORD_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").iterdir())
@@ -115,7 +116,7 @@ def test_next_refuses_bad_answers_with_422(client: TestClient) -> None:
 def test_questions_lists_every_question(client: TestClient) -> None:
     body = client.get("/api/v1/questions").json()
     assert body["questions"][0]["id"] == "emergency_signs"
-    assert {q["field"] for q in body["questions"]} == set(load_knowledge_base().vocabulary.fields) - {"id"}
+    assert {q["field"] for q in body["questions"]} == set(load_knowledge_base().vocabulary.fields) - set(RECORD_FIELDS)
 
 
 def test_knowledge_base_lists_rules_with_sources(client: TestClient) -> None:

@@ -229,5 +229,6 @@ def test_answers_downloaded_mid_way_say_they_are_not_finished_and_refer(client: 
     download = client.post("/download/answers", data={"answers": hidden(page.text)["answers"]})
     assert download.text.startswith("# INCOMPLETE: triage ask was not finished")
     saved = yaml.safe_load(download.text)
+    assert saved["complete"] is False
     assert saved["red_flags"] == "unknown" and saved["other_symptoms"] == "unknown"
     assert saved["conditions"] == "unknown"

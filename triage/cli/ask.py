@@ -115,9 +115,7 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
                         + skipped_lines(questionnaire.skipped, questionnaire.questions)
                         + how_lines(result, session.kb)))
     if save is not None:
-        note = (_incomplete_note(questionnaire, "stopped early for an emergency")
-                if questionnaire.emergency else [f"Answers from triage ask ({result.kb_version})."])
-        _save(save, questionnaire.case_dict(), note)
+        _save(save, questionnaire)
         click.echo(f"triage: answers saved to {save}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -199,18 +197,12 @@ def _enable_line_editing() -> None:
 
 def _save_incomplete(save: Path | None, questionnaire: Questionnaire) -> None:
     if save is not None:
-        _save(save, questionnaire.case_dict(), _incomplete_note(questionnaire))
+        _save(save, questionnaire, "interrupted")
         click.echo(f"triage: answers so far saved to {save} (marked incomplete)", err=True)
 
 
-def _incomplete_note(questionnaire: Questionnaire, why: str = "interrupted") -> list[str]:
-    from ..api import incomplete_note
+def _save(path: Path, questionnaire: Questionnaire, why: str = "not finished") -> None:
+    """Write the answers as a YAML case file (marked ``complete: false`` when not finished)."""
+    from ..api import answers_file
 
-    return incomplete_note(questionnaire, why)
-
-
-def _save(path: Path, case: dict[str, Any], note: list[str]) -> None:
-    """Write ``case`` as a YAML case file, with ``note`` as a comment header."""
-    from ..api import answers_yaml
-
-    path.write_text(answers_yaml(case, note), encoding="utf-8")
+    path.write_text(answers_file(questionnaire, why), encoding="utf-8")

@@ -71,13 +71,15 @@ def check_salience_order(rules: list[KnowledgeRule], problems: list[Problem]) ->
 
 
 def check_safety_floor(rules: list[KnowledgeRule], vocabulary: Vocabulary, problems: list[Problem]) -> None:
-    """Refuse a knowledge base in which a red flag or condition could reach self-care.
+    """Refuse a knowledge base in which a red flag, a condition or silence could reach self-care.
 
     Every value of the screening fields must, reported alone by a case
     that says nothing else, make some referral rule hold; each sign of
     :data:`EMERGENCY_FLOOR` must make an emergency rule hold. This holds
     for every knowledge base, bundled or not, so deleting a rule file
-    cannot silently send a red flag to self-care.
+    cannot silently send a red flag to self-care. Each screen left
+    unanswered, each answer self-care needs left unknown, and answers saved
+    unfinished (``complete: false``) must each refer on their own too.
     """
     referrals = [r for r in rules if isinstance(r.conclusion, Refer)]
     for name in SCREENING_FIELDS:
@@ -102,6 +104,12 @@ def check_safety_floor(rules: list[KnowledgeRule], vocabulary: Vocabulary, probl
             problems.append(Problem(vocabulary.location(name), f"safety floor: no referral rule fires when "
                                     f"{name} is not answered; add a rule with `{name}: {{unknown: true}}` "
                                     "that refers (silence is not no; see rules/unanswered.yaml)"))
+    if "complete" in vocabulary.fields:
+        unfinished = {**_known_but(vocabulary, "complete"), "complete": False}
+        if not any(_tests_unfinished(r) and _holds_alone(r, unfinished) for r in referrals):
+            problems.append(Problem(vocabulary.location("complete"), "safety floor: no referral rule fires "
+                                    "for answers saved unfinished; add a rule with `complete: {is: false}` "
+                                    "that refers (see rules/unanswered.yaml)"))
     for name, values in EMERGENCY_FLOOR.items():
         spec = vocabulary.fields.get(name)
         for value in values:
@@ -130,6 +138,11 @@ def _known_but(vocabulary: Vocabulary, name: str) -> dict[str, Any]:
 def _tests_unknown(rule: KnowledgeRule, name: str) -> bool:
     """Whether ``rule`` asks that ``name`` be unanswered."""
     return any(c.subject == name and c.operator == "unknown" and c.operand for c in rule.conditions)
+
+
+def _tests_unfinished(rule: KnowledgeRule) -> bool:
+    """Whether ``rule`` asks that the answers be marked unfinished (``complete: false``)."""
+    return any(c.subject == "complete" and c.operator == "is" and c.operand is False for c in rule.conditions)
 
 
 def _tests_value(rule: KnowledgeRule, name: str, value: str) -> bool:

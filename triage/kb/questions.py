@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..errors import Location, Problem
-from ..vocabulary import SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
+from ..vocabulary import RECORD_FIELDS, SCREENING_FIELDS, CaseField, FieldKind, Vocabulary, not_allowed
 from ..yamlio import YamlList, YamlMap
 from .conditions import Condition, parse_when
 from .model import Choice, Question
@@ -201,7 +201,7 @@ class _QuestionReader:
     def check_coverage(self, line: int) -> None:
         """Every case field is asked, and every value of a field is offered."""
         for name, spec in self.vocabulary.fields.items():
-            if name == "id":
+            if name in RECORD_FIELDS:
                 continue
             asked = [q for q in self.questions if q.field == name]
             if not asked:

@@ -38,12 +38,13 @@ def generate_cases(vocabulary: Vocabulary, count: int, seed: int = DEFAULT_SEED,
 
 
 def _case(rng: random.Random, case_id: str, fields: dict[str, CaseField]) -> dict[str, Any]:
-    from .vocabulary import FieldKind
+    from .vocabulary import RECORD_FIELDS, FieldKind
 
     case: dict[str, Any] = {"id": case_id}
     for name, spec in fields.items():
-        # The screens are always answered, as the questionnaire asks them first.
-        if name == "id" or not (spec.required or spec.is_screen or rng.random() < _PRESENT_CHANCE):
+        # The screens are always answered, as the questionnaire asks them first; the
+        # fields about the file (id, complete) are no answers.
+        if name in RECORD_FIELDS or not (spec.required or spec.is_screen or rng.random() < _PRESENT_CHANCE):
             continue
         if spec.is_list:
             chance = _LIST_VALUE_CHANCE.get(name, _DEFAULT_LIST_VALUE_CHANCE)

@@ -117,6 +117,20 @@ def test_triage_operation_gives_triage_runs_result(api: TriageKB, golden_cases: 
                                        "fired": [f["rule"] for f in result["fired_rules"]]}
 
 
+def test_a_response_still_in_progress_is_referred_not_guessed(api: TriageKB,
+                                                             golden_cases: list[dict[str, Any]]) -> None:
+    """Issue 19: an in-progress or stopped response is answers not finished (complete: false)."""
+    [case] = [c for c in golden_cases if api.triage(c)["disposition"] == "self_care"][:1]
+    response = response_from_case(api.parse(case), api.kb.questions, api.version)
+    for status in ("in-progress", "stopped"):
+        _, bundle = triage_response(api, {**response, "status": status})
+        assert _parameters(bundle)["disposition"] == "see_doctor", status
+        assert "refer.see_doctor.answers_not_finished" in _parameters(bundle)["fired"]
+    _, bundle = triage_response(api, response)
+    assert _parameters(bundle)["disposition"] == "self_care"
+    assert response_from_case({**case, "complete": False}, api.kb.questions, api.version)["status"] == "in-progress"
+
+
 def test_triage_operation_refuses_what_is_no_response(api: TriageKB) -> None:
     status, outcome = triage_response(api, {"resourceType": "Patient"})
     assert status == 422 and "QuestionnaireResponse" in outcome["issue"][0]["diagnostics"]

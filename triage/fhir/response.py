@@ -29,6 +29,8 @@ from .questionnaire import answer_coding, is_screen, none_of_these
 
 #: The statuses a QuestionnaireResponse may have; only these are read.
 READABLE_STATUSES = ("in-progress", "completed", "amended", "stopped")
+#: The statuses of answers given before the form was finished: read as ``complete: false``.
+UNFINISHED_STATUSES = ("in-progress", "stopped")
 #: What the answers of each kind of question are, for error messages.
 _EXPECTED = {"many": "valueCoding answers", "one": "one valueCoding answer",
              "number": "one valueInteger answer", "yes_no": "one valueBoolean answer"}
@@ -80,7 +82,11 @@ def case_dict_from_response(resource: object, questions: tuple[Question, ...], d
     """The answers of a QuestionnaireResponse in the case format, not yet validated."""
     answers = response_answers(resource, questions, default_id, file=file, line=line)
     checked = cast(Mapping[str, Any], resource)  # response_answers refused anything else
-    return case_dict_from_answers(answers, questions, response_case_id(checked, default_id))
+    raw = case_dict_from_answers(answers, questions, response_case_id(checked, default_id))
+    if checked.get("status") in UNFINISHED_STATUSES:
+        # Not finished is not "the rest is no": the case refers rather than guesses.
+        raw = {"id": raw["id"], "complete": False, **{k: v for k, v in raw.items() if k != "id"}}
+    return raw
 
 
 def case_dict_from_answers(answers: Mapping[str, Any], questions: tuple[Question, ...], case_id: str) -> dict[str, Any]:
@@ -255,7 +261,8 @@ def response_from_case(case: Case | Mapping[str, Any], questions: tuple[Question
     """A QuestionnaireResponse that answers the questions as ``case`` (a Case or its mapping) does.
 
     The case id is the response's identifier (and its id where it is a valid
-    FHIR id). A screen the case lacks gets no item (not screened).
+    FHIR id). A screen the case lacks gets no item (not screened); a case marked
+    ``complete: false`` is an ``in-progress`` response.
     """
     raw = case.to_dict() if isinstance(case, Case) else dict(case)
     case_id = str(raw.get("id", ""))
@@ -265,7 +272,7 @@ def response_from_case(case: Case | Mapping[str, Any], questions: tuple[Question
     if case_id:
         resource["identifier"] = {"system": CASE_ID_SYSTEM, "value": case_id}
     resource["questionnaire"] = f"{QUESTIONNAIRE_URL}|{kb_version}"
-    resource["status"] = status
+    resource["status"] = "in-progress" if raw.get("complete") is False else status
     resource["item"] = [item for item in (_response_item(q, raw) for q in questions) if item]
     return resource
 

@@ -13,7 +13,10 @@ number of 1,000-case batches and prints cases/s. Then the mixed workload:
 /api/v1/next``), each thinking ``--think`` seconds (0.5 to 1.5 times, at
 random) before each answer, ``--walks`` times each, while ``--mixed-clients``
 single-case clients send cases without pause; it prints p50/p99 of each kind
-of request. Every response is checked (status 200, a result per case, a
+of request. Last, single cases one at a time beside ``--audit-cases``-case
+audits of the audit page sent back to back (the audits run in a process of
+their own), against the same cases alone; the README's figures for it are
+measured with ``--workers 1``, so that both share one server process. Every response is checked (status 200, a result per case, a
 question or a result per step). It stops by itself and asserts nothing:
 figures are read from the printed Markdown table (see README).
 
@@ -301,6 +304,8 @@ def main() -> None:
     parser.add_argument("--mixed-clients", type=int, default=8,
                         help="single-case clients beside the walkers (default 8)")
     parser.add_argument("--mixed-only", action="store_true", help="only the mixed workload")
+    parser.add_argument("--audit-cases", type=int, default=300,
+                        help="cases per audit in the audit workload (default 300, the page's cap; 0: none)")
     args = parser.parse_args()
 
     server = None
@@ -329,6 +334,8 @@ def main() -> None:
                   f"| {args.batches * 1000 / wall:,.0f} |", flush=True)
         if args.walkers > 0:
             mixed(url, args, cases, singles)
+        if args.audit_cases > 0 and not args.mixed_only:
+            beside_audits(url, cases, singles, args.audit_cases)
     finally:
         if server is not None:
             server.terminate()
@@ -362,6 +369,72 @@ def mixed(url: str, args: argparse.Namespace, cases: list[dict[str, Any]], singl
                          (f"single case beside {args.walkers} walkers", latencies)):
         print(f"| {name} | {len(values):,} | {len(values) / wall:,.1f} | {percentile(values, .5) * 1000:.1f} "
               f"| {percentile(values, .99) * 1000:.1f} |", flush=True)
+
+
+async def run_beside_audits(url: str, singles: list[bytes], audit: bytes) -> tuple[list[float], int, float]:
+    """Single cases one at a time while audits of the audit page run back to back.
+
+    Returns each single case's latency, the audits finished and the wall time.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    latencies: list[float] = []
+    audits = 0
+    auditing = asyncio.Event()
+
+    async def auditor() -> None:
+        nonlocal audits
+        connection = await Connection.open(host, port)
+        try:
+            while len(latencies) < len(singles):
+                auditing.set()
+                status, reply = await connection.post(host, "/audit", audit, b"application/x-www-form-urlencoded")
+                if status != 200 or b"Rules that fired" not in reply:
+                    raise SystemExit(f"audit page: HTTP {status}: {reply[:200]!r}")
+                audits += 1
+                if connection.closing:
+                    connection.close()
+                    connection = await Connection.open(host, port)
+        finally:
+            connection.close()
+
+    async def single() -> None:
+        await auditing.wait()
+        await asyncio.sleep(0.2)  # the first audit is under way
+        connection = await Connection.open(host, port)
+        try:
+            for body in singles:
+                start = time.perf_counter()
+                status, reply = await connection.post(host, "/api/v1/triage", body)
+                latencies.append(time.perf_counter() - start)
+                if status != 200:
+                    raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
+                if connection.closing:
+                    connection.close()
+                    connection = await Connection.open(host, port)
+                await asyncio.sleep(0.005)  # a client that sends now and then, not a flood
+        finally:
+            connection.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(auditor(), single())
+    return latencies, audits, time.perf_counter() - start
+
+
+def beside_audits(url: str, cases: list[dict[str, Any]], singles: list[bytes], count: int) -> None:
+    """Single cases beside big audits, and the same cases alone."""
+    audit = urlencode({"cases": json.dumps(cases[:count]), "format": "json"}).encode()
+    some = singles[:1000]
+    _, alone = run_loop(run_clients(url, some, 1, 1))
+    latencies, audits, wall = run_loop(run_beside_audits(url, some, audit))
+    print()
+    print(f"Beside audits: {len(some):,} single cases, one at a time, alone and while {audits} audits of "
+          f"{count} cases each ran on the audit page back to back ({wall:.0f} s)")
+    print()
+    print("| single case | p50 ms | p99 ms |")
+    print("|---|---|---|")
+    for name, values in (("alone", alone), (f"beside {count}-case audits", latencies)):
+        print(f"| {name} | {percentile(values, .5) * 1000:.1f} | {percentile(values, .99) * 1000:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -318,7 +318,7 @@ def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase, 
     triage each chunk that arrives until the pipe closes or ``parent`` is gone."""
     global _worker_session
     worker_signals()
-    threading.Thread(target=_watch_parent, args=(parent,), name="triage-parent-watch", daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent,), name="triage-parent-watch", daemon=True).start()
     # The parent has already said which engine runs; a spawned worker, which
     # chooses again, would say it once more (in Python's own format).
     warnings.simplefilter("ignore", ExpertaVersionWarning)
@@ -338,7 +338,7 @@ def _work(connection: multiprocessing.connection.Connection, kb: KnowledgeBase, 
             connection.send((False, RuntimeError(repr(reply[1]))))
 
 
-def _watch_parent(parent: int) -> None:
+def watch_parent(parent: int) -> None:
     """End this worker once ``parent`` has gone, however it went (SIGKILL included).
 
     The pipe alone does not tell: a forked worker inherits the parent's end

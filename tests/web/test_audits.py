@@ -1,9 +1,12 @@
-"""Audits run on a thread of their own: a big one holds up no single case, and the page says its limits."""
+"""Audits run in a process of their own: a big one holds up no single case, a dead one is replaced,
+it ends with the server, and the page says its limits."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import threading
 import time
 import urllib.parse
@@ -12,6 +15,8 @@ import urllib.request
 import pytest
 from helpers import BASE_CASE
 from starlette.testclient import TestClient
+
+from web.support import children, is_worker, running, serving
 
 from triage.web import pages
 from triage.web.api_routes import MAX_CASES
@@ -50,6 +55,46 @@ def test_a_big_audit_holds_up_no_single_case(live_server: str, where: str) -> No
     finally:
         auditing.join(timeout=300)
     assert finished == ["single", "audit"]
+
+
+def _audit(base: str, count: int = 2) -> list[dict[str, object]]:
+    request = urllib.request.Request(base + "/api/v1/audit", data=cases(count).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        return json.loads(answer.read())
+
+
+def _audit_process(server: int) -> int:
+    """The one audit process of the server ``server`` (a spawned child)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [pid for pid in children(server) if is_worker(pid)]
+        if found:
+            (pid,) = found
+            return pid
+        time.sleep(0.05)
+    pytest.fail("no audit process")
+
+
+def test_an_audit_process_that_dies_is_replaced_and_the_audit_still_answers() -> None:
+    with serving() as served:
+        assert [a["disposition"] for a in _audit(served.base)] == ["self_care", "self_care"]
+        first = _audit_process(served.process.pid)
+        os.kill(first, signal.SIGKILL)
+        assert [a["id"] for a in _audit(served.base, 3)] == ["audit-0", "audit-1", "audit-2"]
+        assert _audit_process(served.process.pid) != first
+
+
+def test_the_audit_process_ends_when_the_server_is_killed() -> None:
+    with serving() as served:
+        _audit(served.base)
+        audits = _audit_process(served.process.pid)
+        served.process.kill()
+        served.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while running(audits) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(audits), "the audit process outlived its server"
 
 
 def test_the_audit_page_refuses_more_cases_than_its_cap_with_a_message(client: TestClient) -> None:

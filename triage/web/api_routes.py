@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..api import answer_text
+from ..api import TriageKB, answer_text
 from ..audit import why_not_targets
 # The case-file reader's JSON rules: no repeated keys, bounded nesting.
 from ..casefiles import MAX_JSON_DEPTH, json_depth_ok, no_duplicate_keys, unwritable_text
 from ..errors import CaseError
 from ..results import ErrorRecord
 from ..vocabulary import not_allowed
-from .audits import audits_of, let_others_run
+from .audits import audits_of
 from .engine import engine_of, kb_of
 from .openapi import openapi_document
 
@@ -183,29 +183,33 @@ async def audit(request: Request) -> Response:
     except BadRequest as exc:
         return _error(exc)
 
-    def audit_all() -> list[dict[str, Any]]:
-        out = []
-        for n, case in enumerate(cases, start=1):
-            let_others_run()
-            unwritable = unwritable_text(case, f"case#{n}")
-            if unwritable is not None:
-                if not is_list:
-                    raise unwritable.error
-                out.append(unwritable.to_dict())
-                continue
-            try:
-                out.append(kb.audit(case, why_not, default_id=f"case#{n}"))
-            except CaseError as exc:
-                if not is_list:
-                    raise
-                out.append(ErrorRecord(exc.location.case or f"case#{n}", exc).to_dict())
-        return out
-
     try:
-        audits = await audits_of(request).run(audit_all)
+        audits = await audits_of(request).run(_audit_all, cases, is_list, why_not)
     except CaseError as exc:
         return _case_error(exc)
     return JSONResponse(audits if is_list else audits[0])
+
+
+def _audit_all(kb: TriageKB, cases: list[Any], is_list: bool, why_not: str | None) -> list[dict[str, Any]]:
+    """The audit of each case, an error record in place of each bad one (run in the audit process).
+
+    Given one case (not a list), its error is raised rather than recorded.
+    """
+    out = []
+    for n, case in enumerate(cases, start=1):
+        unwritable = unwritable_text(case, f"case#{n}")
+        if unwritable is not None:
+            if not is_list:
+                raise unwritable.error
+            out.append(unwritable.to_dict())
+            continue
+        try:
+            out.append(kb.audit(case, why_not, default_id=f"case#{n}"))
+        except CaseError as exc:
+            if not is_list:
+                raise
+            out.append(ErrorRecord(exc.location.case or f"case#{n}", exc).to_dict())
+    return out
 
 
 async def openapi(request: Request) -> Response:

@@ -83,7 +83,7 @@ def create_app(rules_dir: Path | str | None = None, cors_origins: Sequence[str] 
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     engine = EnginePool(api, questionnaire_threads=questionnaire_threads)
-    audits = AuditPool()
+    audits = AuditPool(api.kb)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -29,7 +29,7 @@ from ..fileformats import INPUT_FORMATS
 from ..kb import Question
 from ..questionnaire import NONE_OF_THESE, NOT_SURE
 from ..results import ErrorRecord
-from .audits import audits_of, let_others_run
+from .audits import audits_of
 from .engine import engine_of, kb_of
 from .templating import templates
 
@@ -304,14 +304,15 @@ async def audit_post(request: Request) -> Response:
         context["error"] = "Paste a case file or choose one to upload."
     if context["error"] is None:
         try:
-            context["report"] = await audits_of(request).run(_audit_report, kb_of(request), text, fmt)
+            context["report"] = await audits_of(request).run(_audit_report, text, fmt, GRAPH_TIMEOUT)
         except TriageError as exc:
             context["error"] = str(exc).replace("<stdin>", "the cases")
     status = 422 if context["error"] else 200
     return templates.TemplateResponse(request, "audit.html", context, status_code=status)
 
 
-def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
+def _audit_report(kb: TriageKB, text: str, fmt: str, graph_timeout: float) -> dict[str, Any]:
+    """The audit page's report of the cases in ``text`` (run in the audit process)."""
     from ..casefiles import read_cases
 
     audits: list[CaseAudit] = []
@@ -320,7 +321,6 @@ def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
         if n > MAX_AUDIT_CASES:
             raise TriageError(f"more than {MAX_AUDIT_CASES:,} cases; this page audits at most "
                               f"{MAX_AUDIT_CASES:,} at a time: audit them in parts, or use triage audit")
-        let_others_run()
         audit = audit_record(kb.session, record)
         if isinstance(audit, ErrorRecord):
             errors.append(audit)
@@ -331,7 +331,7 @@ def _audit_report(kb: TriageKB, text: str, fmt: str) -> dict[str, Any]:
         why_not = (f"The inference graph is drawn for at most {MAX_GRAPH_CASES} cases, and there are "
                    f"{len(audits):,}: audit fewer at a time, or run triage audit --format dot.")
     elif audits:
-        svg, why_not = dot_to_svg(render_dot(audits), GRAPH_TIMEOUT)
+        svg, why_not = dot_to_svg(render_dot(audits), graph_timeout)
     # As an image, an SVG can run no script whatever its labels say.
     graph = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else None
     return {"sections": audit_sections(audits, errors), "graph": graph, "graph_missing": why_not,

@@ -65,10 +65,11 @@ def _audit(base: str, count: int = 2) -> list[dict[str, object]]:
 
 
 def _audit_process(server: int) -> int:
-    """The one audit process of the server ``server`` (a spawned child)."""
+    """The one audit process of ``triage serve`` ``server``: its worker's spawned child."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = [pid for pid in children(server) if is_worker(pid)]
+        found = [pid for worker in children(server) if is_worker(worker)
+                 for pid in children(worker) if is_worker(pid)]
         if found:
             (pid,) = found
             return pid

@@ -15,7 +15,7 @@ random) before each answer, ``--walks`` times each, while ``--mixed-clients``
 single-case clients send cases without pause; it prints p50/p99 of each kind
 of request. Every response is checked (status 200, a result per case, a
 question or a result per step). It stops by itself and asserts nothing:
-figures are read from the printed Markdown table (see README).
+figures are read from the printed Markdown table (see docs/performance.md).
 
 The client is a bare asyncio protocol speaking HTTP/1.1 (on uvloop when the
 web extra installed it) so that it spends as little of the machine's CPU as

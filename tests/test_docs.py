@@ -1,8 +1,8 @@
 """Every example marked as tested in README.md and docs/*.md runs, and its output is what the page shows.
 
 A fenced block right after the line ``<!-- test: console -->`` is a shell
-session: each ``$ command`` line runs in bash (from a scratch folder that sees
-the repository's ``examples/`` and ``rules/``, with ``triage`` on the PATH) and
+session: each ``$ command`` line runs in bash (from a scratch folder with copies
+of the repository's ``examples/`` and ``rules/``, with ``triage`` on the PATH) and
 the lines under it, up to the next ``$``, are its output, standard error
 included. A line that is only ``...`` stands for any number of lines, and
 ``...`` inside a line for any text (as doctest's ELLIPSIS). A fenced block
@@ -19,6 +19,7 @@ from __future__ import annotations
 import doctest
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -93,10 +94,16 @@ class Shell:
 
 @pytest.fixture(scope="module")
 def shell(tmp_path_factory: pytest.TempPathFactory) -> Shell:
-    """A scratch folder that sees the repository's examples and rules, with `triage` on the PATH."""
+    """A scratch folder with copies of the repository's examples and rules, with `triage` on the PATH.
+
+    Copies, not links: pages copy ``rules/`` and edit the copy (``cp -r rules/
+    clinic-rules``), and through a link that would copy the link and edit the
+    repository's own knowledge base. ``tests/`` (fixtures, golden cases) is only read.
+    """
     folder = tmp_path_factory.mktemp("docs")
-    for name in ("examples", "rules", "tests"):
-        (folder / name).symlink_to(ROOT / name)
+    for name in ("examples", "rules"):
+        shutil.copytree(ROOT / name, folder / name)
+    (folder / "tests").symlink_to(ROOT / "tests")
     bin_dir = tmp_path_factory.mktemp("bin")
     (bin_dir / "triage").write_text(f'#!/bin/sh\nexec {sys.executable} -m triage "$@"\n')
     (bin_dir / "triage").chmod(0o755)
@@ -116,8 +123,11 @@ def test_console_example(example: Example, shell: Shell) -> None:
             wrong.append(f"$ {command}\n--- the page says:\n" + "\n".join(expected) + "\n--- it prints:\n" + actual)
     if wrong and UPDATE and "..." not in example.text:
         page = example.page.read_text(encoding="utf-8")
-        end = example.start + len(example.text)
-        example.page.write_text(page[:example.start] + "\n".join(new_block) + "\n" + page[end:], encoding="utf-8")
+        # Found again by its text: rewriting an earlier block of the same page moves this one.
+        start = page.find(example.text)
+        assert start >= 0, f"{example}: the page changed during the run; run again"
+        end = start + len(example.text)
+        example.page.write_text(page[:start] + "\n".join(new_block) + "\n" + page[end:], encoding="utf-8")
         pytest.skip(f"{example}: rewritten with today's output (TRIAGE_UPDATE_DOCS=1)")
     assert not wrong, f"{example}: the example is stale\n" + "\n".join(wrong)
 

@@ -11,12 +11,16 @@ page share their names, as the cells of a notebook do.
 
 When the knowledge base changes, ``TRIAGE_UPDATE_DOCS=1 python -m pytest
 tests/test_docs.py`` writes the new output into the console blocks that use no
-``...`` (cog-style) and still fails the others, which need a hand.
+``...`` (cog-style) and still fails the others, which need a hand; it also
+rewrites ``docs/cli.md``, the CLI reference generated from ``--help`` by
+``docs/gen_cli.py``.
 """
 
 from __future__ import annotations
 
+import difflib
 import doctest
+import importlib.util
 import os
 import re
 import shutil
@@ -24,6 +28,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -172,3 +177,27 @@ def test_the_case_format_page_names_every_field_and_value_of_the_vocabulary() ->
         assert f"| `{name}` |" in page, name
         missing = [value for value in spec.values if f"`{value}`" not in page]
         assert not missing, f"{name}: {missing} not in docs/case-format.md"
+
+
+def _cli_reference_generator() -> ModuleType:
+    """docs/gen_cli.py, loaded by path: it is a script beside the pages, not a module of the package."""
+    spec = importlib.util.spec_from_file_location("gen_cli", ROOT / "docs" / "gen_cli.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cli_reference_is_what_help_prints_today() -> None:
+    """docs/cli.md is every command's --help at 80 columns, so an option or help text cannot change unseen."""
+    generator = _cli_reference_generator()
+    expected = generator.render()
+    page = generator.PAGE
+    current = page.read_text(encoding="utf-8") if page.is_file() else ""
+    if current != expected and UPDATE:
+        page.write_text(expected, encoding="utf-8")
+        pytest.skip("docs/cli.md: rewritten from today's --help (TRIAGE_UPDATE_DOCS=1)")
+    diff = "".join(list(difflib.unified_diff(current.splitlines(keepends=True), expected.splitlines(keepends=True),
+                                             "docs/cli.md (checked in)", "--help today"))[:60])
+    assert current == expected, ("docs/cli.md is not what --help prints today; run `python docs/gen_cli.py` "
+                                 "(or TRIAGE_UPDATE_DOCS=1 python -m pytest tests/test_docs.py) and commit it\n" + diff)

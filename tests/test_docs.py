@@ -161,6 +161,67 @@ def test_there_are_tested_examples_on_every_page_that_shows_commands() -> None:
             assert tested == shown, f"{page.name}: {shown - tested} `$ triage` examples are not marked as tested"
 
 
+@dataclass(frozen=True)
+class Fence:
+    """One fenced block of a page: where it opens, its language and the line just above it."""
+
+    page: Path
+    line: int
+    language: str
+    above: str
+    body: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+    @property
+    def is_shell(self) -> bool:
+        """A block a reader would paste into a shell: by its language, or by its `$ ` prompts."""
+        return self.language in SHELL_LANGUAGES or any(line.lstrip().startswith("$ ") for line in self.body)
+
+
+SHELL_LANGUAGES = {"console", "sh", "bash", "shell", "zsh", "fish", "shell-session"}
+NOT_TESTED = re.compile(r"^\s*<!-- not tested: \S.*-->$")
+
+
+def fences(page: Path) -> list[Fence]:
+    found: list[Fence] = []
+    lines = page.read_text(encoding="utf-8").splitlines()
+    opening: tuple[int, str, str] | None = None  # line number, the fence itself, its language
+    for number, line in enumerate(lines, 1):
+        fence = re.match(r"^\s*(`{3,})\s*([\w+-]*)", line)
+        if opening is None and fence:
+            opening, body = (number, fence[1], fence[2]), []
+        elif opening is not None and fence and fence[1] == opening[1] and not fence[2]:
+            start, _, language = opening
+            found.append(Fence(page, start, language, lines[start - 2] if start > 1 else "", body))
+            opening = None
+        elif opening is not None:
+            body.append(line)
+    assert opening is None, f"{page.relative_to(ROOT)}:{opening[0]}: a fence that never closes"
+    return found
+
+
+def test_every_shell_example_is_run_or_says_why_not() -> None:
+    """Each block a reader could paste into a shell is a tested console session or says why it cannot be one.
+
+    A block must also name its language (``text`` for output, trees and
+    synopses), so that a shell example cannot hide in an unnamed block.
+    """
+    unnamed, unmarked = [], []
+    for page in PAGES:
+        for fence in fences(page):
+            if not fence.language:
+                unnamed.append(str(fence))
+            elif fence.is_shell and fence.above.strip() != "<!-- test: console -->" and not NOT_TESTED.match(fence.above):
+                unmarked.append(f"{fence} ({fence.language})")
+            elif fence.above.strip() == "<!-- test: console -->" and fence.language != "console":
+                unmarked.append(f"{fence}: a tested session is a `console` block, not `{fence.language}`")
+    assert not unnamed, "fenced blocks without a language (console, sh, text, yaml, ...): " + ", ".join(unnamed)
+    assert not unmarked, ("shell blocks need `<!-- test: console -->` (run and compared) or "
+                          "`<!-- not tested: REASON -->` on the line above: " + ", ".join(unmarked))
+
+
 def test_every_document_the_program_and_knowledge_base_cite_is_in_the_repository() -> None:
     """Rules, `rules show` and `triage schema` cite docs/policy.md and docs/case-format.md, never a missing spec/."""
     cited = re.compile(r"\b((?:docs|spec)/[\w.-]+\.md)\b")

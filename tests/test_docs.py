@@ -262,3 +262,21 @@ def test_the_cli_reference_is_what_help_prints_today() -> None:
                                              "docs/cli.md (checked in)", "--help today"))[:60])
     assert current == expected, ("docs/cli.md is not what --help prints today; run `python docs/gen_cli.py` "
                                  "(or TRIAGE_UPDATE_DOCS=1 python -m pytest tests/test_docs.py) and commit it\n" + diff)
+
+
+def test_the_site_builds_with_strict(tmp_path: Path) -> None:
+    """mkdocs build --strict: a link to a missing page or heading, or a page left out of the nav, fails."""
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed: pip install '.[docs]' (the test extra has it)")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+                           "--site-dir", str(tmp_path / "site")], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stderr}"
+
+
+def test_the_readme_links_to_every_page_and_each_of_its_links_is_there() -> None:
+    """The README is the way into docs/, which mkdocs does not check: every page is linked, every link resolves."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = {link.split("#")[0] for link in re.findall(r"\]\(([^)\s]+)\)", readme) if not re.match(r"\w+:", link)}
+    missing = sorted(target for target in targets if not (ROOT / target).exists())
+    assert not missing, f"README.md links to what is not in the repository: {missing}"
+    unlinked = sorted(page.name for page in (ROOT / "docs").glob("*.md") if f"docs/{page.name}" not in targets)
+    assert not unlinked, f"README.md does not link to these pages of docs/: {unlinked}"

@@ -185,9 +185,11 @@ NOT_TESTED = re.compile(r"^\s*<!-- not tested: \S.*-->$")
 
 
 def fences(page: Path) -> list[Fence]:
+    """Every fenced block of the page, indented ones (in list items) included."""
     found: list[Fence] = []
     lines = page.read_text(encoding="utf-8").splitlines()
     opening: tuple[int, str, str] | None = None  # line number, the fence itself, its language
+    body: list[str] = []
     for number, line in enumerate(lines, 1):
         fence = re.match(r"^\s*(`{3,})\s*([\w+-]*)", line)
         if opening is None and fence:

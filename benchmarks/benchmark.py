@@ -15,7 +15,7 @@ JSON Lines file, then measures:
 - start-up: ``triage --version`` and ``triage --help``, best of 5.
 
 Figures are printed as a Markdown table. The benchmark asserts nothing:
-the targets are judged by reading the table (see README, "Performance").
+the targets are judged by reading the table (see docs/performance.md).
 """
 
 from __future__ import annotations

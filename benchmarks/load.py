@@ -18,7 +18,7 @@ audits of the audit page sent back to back (the audits run in a process of
 their own), against the same cases alone; the README's figures for it are
 measured with ``--workers 1``, so that both share one server process. Every response is checked (status 200, a result per case, a
 question or a result per step). It stops by itself and asserts nothing:
-figures are read from the printed Markdown table (see README).
+figures are read from the printed Markdown table (see docs/performance.md).
 
 The client is a bare asyncio protocol speaking HTTP/1.1 (on uvloop when the
 web extra installed it) so that it spends as little of the machine's CPU as

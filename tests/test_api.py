@@ -184,7 +184,7 @@ def test_each_thread_gets_its_own_engine(api: TriageKB) -> None:
 
 
 def test_pandas_frame_in_frame_out(api: TriageKB) -> None:
-    """The README's pandas example."""
+    """The pandas example of docs/python-api.md."""
     pd = pytest.importorskip("pandas")
     cases = pd.DataFrame([
         {**BASE_CASE, "id": "p1", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"]},

@@ -135,7 +135,7 @@ def test_custom_rules_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_shell_completion_offers_the_why_not_targets(shell: str) -> None:
-    """The README's completion scripts: click answers when _TRIAGE_COMPLETE is set."""
+    """The completion scripts of docs/completion.md: click answers when _TRIAGE_COMPLETE is set."""
     # bash and zsh give the index of the word being completed, fish the word itself.
     env = {"_TRIAGE_COMPLETE": f"{shell}_complete", "COMP_WORDS": "triage audit x.yaml --why-not ham",
            "COMP_CWORD": "ham" if shell == "fish" else "4"}

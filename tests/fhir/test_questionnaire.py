@@ -180,7 +180,7 @@ def test_enable_when_enables_exactly_when_the_question_applies(
 
 
 def test_a_value_added_to_the_knowledge_base_is_offered_without_code_changes(tmp_path: Path) -> None:
-    """The README's "Adding a red flag" steps, and the Questionnaire offers the new sign."""
+    """The "Adding a red flag" steps (docs/knowledge-base.md), and the Questionnaire offers the new sign."""
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     vocabulary = (rules / "vocabulary.yaml").read_text()

@@ -31,7 +31,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-#: The README's "Adding a red flag": the value, and the question choice that offers it.
+#: "Adding a red flag" (docs/knowledge-base.md): the value, and the question choice that offers it.
 ADDED_RED_FLAG = {
     "vocabulary.yaml": ("        inflammatory_pattern:", "        chest_pain: pain or tightness in the chest\n"
                         "        inflammatory_pattern:"),

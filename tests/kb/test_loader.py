@@ -88,7 +88,7 @@ def test_a_red_flag_file_that_is_not_a_regular_yaml_file_is_an_error_not_a_skip(
 
 
 def test_a_clinician_adds_a_red_flag_with_yaml_alone(rules_copy: Path) -> None:
-    """The README's "Adding a red flag" steps: value, question choice, rule; no Python."""
+    """The "Adding a red flag" steps (docs/knowledge-base.md): value, question choice, rule; no Python."""
     add_red_flag(rules_copy)
     kb = load_knowledge_base(rules_copy)
     assert "chest_pain" in kb.vocabulary.fields["red_flags"].values

@@ -44,7 +44,7 @@ def serve_command(host: str, port: int, workers: int, questionnaire_threads: int
 
     Nothing a person enters is stored or logged: the answers live in the
     page. Binds to 127.0.0.1 unless --host says otherwise; put a reverse
-    proxy with TLS in front of it to serve others (see the README). A
+    proxy with TLS in front of it to serve others (see docs/web.md). A
     server process that dies is replaced; the server exits 2 if the address
     is in use or a server process cannot start.
     """

@@ -53,7 +53,7 @@ GENERIC: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], ...]
      ("every result carries kb_version (tests/kb/test_loader.py)",
       "triage rules diff: any case that becomes less urgent fails (exit 1)",
       "the safety floor refuses a knowledge base that lets a red flag go unreferred"),
-     ("README: A clinic's own knowledge base",)),
+     ("docs/knowledge-base.md: A clinic's own knowledge base",)),
     ("HAZ-GEN-engine-failure", "The engine fails or reaches no conclusion",
      "a bug, an unsupported experta, a rule set with a hole",
      "no result, or a result no rule supports",

@@ -537,3 +537,91 @@ def test_terminal_asks_a_skipped_severity_and_duration_again_saying_why(tmp_path
     assert "severity: 3" in saved and "duration_days" not in saved
     assert "RESULT: SEE A DOCTOR" in shown
     assert "How long the pain has lasted was not given" in shown
+
+
+#: What a terminal is sent besides text: colours, and readline's switches (bracketed paste).
+_TERMINAL_CODES = re.compile(r"\x1b\[[?0-9;]*[A-Za-z]")
+
+
+def _at_80x24(tmp_path: Path, *args: str, pages: tuple[str, ...] = ("q",),
+              env: dict[str, str] | None = None) -> str:
+    """The self-care session in a real 80x24 terminal; ``pages`` are typed at the technique prompts.
+
+    Returns what the terminal showed, one line per screen line, without its control codes.
+    """
+    pexpect = pytest.importorskip("pexpect")
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    child = pexpect.spawn(sys.executable, ["-m", "triage", "ask", *args], encoding="utf-8", timeout=30,
+                          dimensions=(24, 80), env={**environment, "TERM": "xterm", **(env or {})},
+                          cwd=str(tmp_path), preexec_fn=_ctrl_c_reaches)
+    child.logfile_read = io.StringIO()
+    try:
+        for typed in SELF_CARE_LINES:
+            child.expect_exact("> ")
+            child.sendline(typed)
+        for number, typed in enumerate(pages, start=1):
+            child.expect_exact(f"Technique {number} of 7:")
+            child.expect_exact("Press Enter for the next technique, q to stop > ")
+            child.sendline(typed)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    return _TERMINAL_CODES.sub("", child.logfile_read.getvalue()).replace("\r\n", "\n")
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The self-care result at 80x24 without --explain: Enter at the first technique, q at the second."""
+    return _at_80x24(tmp_path_factory.mktemp("paged"), pages=("", "q"))
+
+
+def test_in_a_terminal_the_techniques_come_one_page_at_a_time_and_enter_shows_the_next(paged: str) -> None:
+    after = paged.split("RESULT: SELF-CARE", 1)[1]
+    first, rest = after.split("Technique 1 of 7: Warm the area first", 1)
+    assert "Technique" not in first  # no technique before the first page
+    page, rest = rest.split("Press Enter for the next technique, q to stop > ", 1)
+    assert "Never put heat on skin that feels numb" in page and "Seated spinal twist" not in page
+    assert len(page.split("\n")) <= 24  # the page fits the screen with its prompt
+    # Enter: the second page; q there: the rest are not shown, and the result ends.
+    assert rest.lstrip("\n").startswith("Technique 2 of 7: Seated spinal twist")
+    assert "Technique 3 of 7" not in rest and "(5 more not shown.)" in rest
+    assert rest.rstrip().endswith("Run with --explain to see the rules behind this.")
+
+
+def test_at_80x24_when_to_get_help_is_on_the_first_screen_and_rule_ids_only_with_explain(
+        paged: str, tmp_path: Path) -> None:
+    screen = paged.split("\n")
+    start = next(n for n, line in enumerate(screen) if "RESULT: SELF-CARE" in line)
+    result = screen[start:]
+    for text in ("When to get help:", *SELF_CARE_SAFETY_NET):
+        at = next(n for n, line in enumerate(result) if line.lstrip(" -").startswith(text[:30]))
+        assert at < 24, (text, at)
+    assert all(len(line) <= 80 for line in result)
+    assert not RULE_ID.search("\n".join(result)) and "derived:" not in "\n".join(result)
+    explained = _at_80x24(tmp_path, "--explain").split("RESULT: SELF-CARE", 1)[1]
+    trace = explained.split("How this was reached:", 1)[1]
+    assert "[muscle.piriformis.tennis_serve]" in trace and "derived: leg_pain" in trace
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"NO_COLOR": "1"}, False)])
+def test_in_a_terminal_an_emergency_headline_is_red_and_framed_without_colour_too(
+        tmp_path: Path, env: dict[str, str], coloured: bool) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    child = pexpect.spawn(sys.executable, ["-m", "triage", "ask"], encoding="utf-8", timeout=30,
+                          dimensions=(24, 80), env={**environment, "TERM": "xterm", **env},
+                          cwd=str(tmp_path), preexec_fn=_ctrl_c_reaches)
+    child.logfile_read = io.StringIO()
+    try:
+        child.expect_exact("> ")
+        child.sendline("4")  # weakness in a leg
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    shown = child.logfile_read.getvalue().replace("\r\n", "\n")
+    before, headline = shown.split("STOP: this needs emergency care.", 1)
+    assert ("\x1b[31m" in before.rsplit("\n\n", 1)[1]) == coloured  # red from the frame on
+    lines = _TERMINAL_CODES.sub("", shown).split("\n")
+    at = lines.index("STOP: this needs emergency care.")
+    assert lines[at - 1] == lines[at + 2] == "=" * 72

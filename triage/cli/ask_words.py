@@ -4,8 +4,9 @@ Everything a person reads in the terminal is put into words here, from the
 data the library's questionnaire (:mod:`triage.questionnaire`) and session
 return: the introduction, a numbered question with its choices, what is said
 back to a typed line (why a question is asked, going back, a refused
-answer), the result screen, how it was reached and which questions were
-skipped and why. Each ``*_lines`` function returns a list of lines;
+answer), the result (headline, what to do now, when to get help, why),
+its techniques one page each or all in a few lines, how it was reached and
+which questions were skipped and why. Each ``*_lines`` function returns a list of lines;
 :func:`wrap` fits them to the terminal. WHY's rules are worded once, by
 :func:`triage.api.why_outline`, which the JSON API shares. The command
 (:mod:`triage.cli.ask`) imports this module only when it runs, since it

@@ -49,9 +49,78 @@ def test_a_full_self_care_path(tmp_path: Path) -> None:
     assert "1. Warm the area first (hold: 10-15 minutes" in out
     assert "Caution:" in out
     assert "This is not a diagnosis. When in doubt, see a doctor." in out
-    assert "How this was reached:" in out and "[muscle.piriformis.tennis_serve]" in out
     # v2: with thigh pain the side is asked (nerve pain in both legs is more urgent).
     assert "Which side hurts?" in out.split("RESULT")[0]
+
+
+#: Advice of the self-care disposition that says when to get help (rules/knowledge-base.yaml).
+SELF_CARE_SAFETY_NET = ("Get emergency help at once (call 999 or go to A&E) if you get numbness",
+                        "Call 999 for chest pain, fainting, or sudden tearing pain in the belly.",
+                        "See a doctor if the pain lasts beyond a few weeks")
+#: A rule id as the rule trace shows it ([muscle.piriformis.tennis_serve]).
+RULE_ID = re.compile(r"\[(?:derive|refer|muscle|conclude|recommend)\.[\w.]+\]")
+
+
+def test_the_result_says_what_to_do_and_when_to_get_help_before_the_techniques() -> None:
+    out = ask(SELF_CARE_LINES).output.split("RESULT: SELF-CARE", 1)[1]
+    order = ["Self-care is reasonable", "What to do now:", "Warm the area before any stretch",
+             "When to get help:", *SELF_CARE_SAFETY_NET, "Likely tight muscle: piriformis",
+             "Techniques to try, in this order:", "1. Warm the area first", "7. Foam roller",
+             "questions were skipped"]
+    places = [out.index(text) for text in order]
+    assert places == sorted(places), out
+    # Each safety-netting line is said once, under "When to get help", never among the techniques.
+    assert all(out.count(text) == 1 for text in SELF_CARE_SAFETY_NET)
+
+
+def test_without_explain_no_rule_internals_and_one_line_says_how_to_see_them() -> None:
+    out = ask(SELF_CARE_LINES).output.split("RESULT: SELF-CARE", 1)[1]
+    assert not RULE_ID.search(out) and "derived:" not in out and "How this was reached" not in out
+    assert out.rstrip().splitlines()[-1] == "Run with --explain to see the rules behind this."
+
+
+def test_explain_adds_the_rules_behind_the_result_at_the_end() -> None:
+    result = ask(SELF_CARE_LINES, "--explain")
+    assert result.exit_code == 0, result.output
+    out = result.output.split("RESULT: SELF-CARE", 1)[1]
+    trace = out.split("How this was reached:", 1)[1]
+    assert "[muscle.piriformis.tennis_serve]" in trace and "derived: leg_pain" in trace
+    assert not RULE_ID.search(out.split("How this was reached:", 1)[0])
+    assert "--explain" not in out
+
+
+def test_piped_techniques_are_compact_and_keep_every_step_and_caution() -> None:
+    out = ask(SELF_CARE_LINES).output
+    techniques = out.split("Techniques to try, in this order:\n", 1)[1].split("\n\n", 1)[0]
+    lines = techniques.splitlines()
+    assert len(lines) <= 3 * 7  # a title, the steps and the cautions: three lines each
+    assert [line for line in lines if not line.startswith(" ")][0].startswith("1. Warm the area first")
+    expected = json.loads(ask(SELF_CARE_LINES, "--format", "json").stdout)["recommendations"]
+    assert len(expected) == 7
+    for technique in expected:
+        assert all(caution in techniques for caution in technique["cautions"])
+        assert all(step in techniques for step in technique["steps"])
+
+
+#: Answers that end in "see a doctor today" (a fever), one a line; later lines may go unused.
+URGENT_LINES = ["none", "none", "fever", "none", "lower_back", "", "40", "4", "5", "1", "ache", "sit",
+                "normal", "y"]
+
+
+@pytest.mark.parametrize(("lines", "title"), [(URGENT_LINES, "RESULT: SEE A DOCTOR TODAY"),
+                                              (["4"], "STOP: this needs emergency care.")])
+def test_an_urgent_or_emergency_headline_is_framed_so_it_stands_out_without_colour(
+        lines: list[str], title: str) -> None:
+    out = ask(lines).output.splitlines()
+    at = out.index(title)
+    assert out[at - 1] == out[at + 2] and set(out[at - 1]) == {"="} and len(out[at - 1]) >= len(title)
+    assert "\x1b[" not in "\n".join(out)  # no colour codes when the output is not a terminal
+
+
+def test_an_emergency_says_what_to_do_now_before_why() -> None:
+    out = ask(["4"]).output.split("STOP: this needs emergency care.", 1)[1]
+    assert out.index("Call 999 now.") < out.index("What to do now:") < out.index("Do not drive yourself")
+    assert out.index("Do not drive yourself") < out.index("Why:") < out.index("Weakness in a leg")
 
 
 def test_an_emergency_stops_after_the_first_question() -> None:
@@ -480,3 +549,91 @@ def test_terminal_asks_a_skipped_severity_and_duration_again_saying_why(tmp_path
     assert "severity: 3" in saved and "duration_days" not in saved
     assert "RESULT: SEE A DOCTOR" in shown
     assert "How long the pain has lasted was not given" in shown
+
+
+#: What a terminal is sent besides text: colours, and readline's switches (bracketed paste).
+_TERMINAL_CODES = re.compile(r"\x1b\[[?0-9;]*[A-Za-z]")
+
+
+def _at_80x24(tmp_path: Path, *args: str, pages: tuple[str, ...] = ("q",),
+              env: dict[str, str] | None = None) -> str:
+    """The self-care session in a real 80x24 terminal; ``pages`` are typed at the technique prompts.
+
+    Returns what the terminal showed, one line per screen line, without its control codes.
+    """
+    pexpect = pytest.importorskip("pexpect")
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    child = pexpect.spawn(sys.executable, ["-m", "triage", "ask", *args], encoding="utf-8", timeout=30,
+                          dimensions=(24, 80), env={**environment, "TERM": "xterm", **(env or {})},
+                          cwd=str(tmp_path), preexec_fn=_ctrl_c_reaches)
+    child.logfile_read = io.StringIO()
+    try:
+        for typed in SELF_CARE_LINES:
+            child.expect_exact("> ")
+            child.sendline(typed)
+        for number, typed in enumerate(pages, start=1):
+            child.expect_exact(f"Technique {number} of 7:")
+            child.expect_exact("Press Enter for the next technique, q to stop > ")
+            child.sendline(typed)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    return _TERMINAL_CODES.sub("", child.logfile_read.getvalue()).replace("\r\n", "\n")
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The self-care result at 80x24 without --explain: Enter at the first technique, q at the second."""
+    return _at_80x24(tmp_path_factory.mktemp("paged"), pages=("", "q"))
+
+
+def test_in_a_terminal_the_techniques_come_one_page_at_a_time_and_enter_shows_the_next(paged: str) -> None:
+    after = paged.split("RESULT: SELF-CARE", 1)[1]
+    first, rest = after.split("Technique 1 of 7: Warm the area first", 1)
+    assert "Technique" not in first  # no technique before the first page
+    page, rest = rest.split("Press Enter for the next technique, q to stop > ", 1)
+    assert "Never put heat on skin that feels numb" in page and "Seated spinal twist" not in page
+    assert len(page.split("\n")) <= 24  # the page fits the screen with its prompt
+    # Enter: the second page; q there: the rest are not shown, and the result ends.
+    assert rest.lstrip("\n").startswith("Technique 2 of 7: Seated spinal twist")
+    assert "Technique 3 of 7" not in rest and "(5 more not shown.)" in rest
+    assert rest.rstrip().endswith("Run with --explain to see the rules behind this.")
+
+
+def test_at_80x24_when_to_get_help_is_on_the_first_screen_and_rule_ids_only_with_explain(
+        paged: str, tmp_path: Path) -> None:
+    screen = paged.split("\n")
+    start = next(n for n, line in enumerate(screen) if "RESULT: SELF-CARE" in line)
+    result = screen[start:]
+    for text in ("When to get help:", *SELF_CARE_SAFETY_NET):
+        at = next(n for n, line in enumerate(result) if line.lstrip(" -").startswith(text[:30]))
+        assert at < 24, (text, at)
+    assert all(len(line) <= 80 for line in result)
+    assert not RULE_ID.search("\n".join(result)) and "derived:" not in "\n".join(result)
+    explained = _at_80x24(tmp_path, "--explain").split("RESULT: SELF-CARE", 1)[1]
+    trace = explained.split("How this was reached:", 1)[1]
+    assert "[muscle.piriformis.tennis_serve]" in trace and "derived: leg_pain" in trace
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"NO_COLOR": "1"}, False)])
+def test_in_a_terminal_an_emergency_headline_is_red_and_framed_without_colour_too(
+        tmp_path: Path, env: dict[str, str], coloured: bool) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    child = pexpect.spawn(sys.executable, ["-m", "triage", "ask"], encoding="utf-8", timeout=30,
+                          dimensions=(24, 80), env={**environment, "TERM": "xterm", **env},
+                          cwd=str(tmp_path), preexec_fn=_ctrl_c_reaches)
+    child.logfile_read = io.StringIO()
+    try:
+        child.expect_exact("> ")
+        child.sendline("4")  # weakness in a leg
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    shown = child.logfile_read.getvalue().replace("\r\n", "\n")
+    before, headline = shown.split("STOP: this needs emergency care.", 1)
+    assert ("\x1b[31m" in before.rsplit("\n\n", 1)[1]) == coloured  # red from the frame on
+    lines = _TERMINAL_CODES.sub("", shown).split("\n")
+    at = lines.index("STOP: this needs emergency care.")
+    assert lines[at - 1] == lines[at + 2] == "=" * 72

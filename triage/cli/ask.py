@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import Location, TriageError
-from .common import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rules_option
+from .common import (EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, load_session, reports_errors, rules_option,
+                     use_color)
 
 if TYPE_CHECKING:
     from ..kb import Question
     from ..questionnaire import Questionnaire
+    from ..results import Recommendation
 
 #: What stops the questions (as Ctrl-C and the end of the input do); a colon, as for :why and :back.
 QUIT_WORDS = (":quit", ":q")
@@ -41,9 +43,13 @@ QUIT_WORDS = (":quit", ":q")
                    "stdout (questions then go to stderr).")
 @click.option("--id", "case_id", default=None, metavar="TEXT",
               help="The id of the case (default: ask-<UTC date and time>, unique per run).")
+@click.option("--explain", is_flag=True,
+              help="End the result with the rules behind it: each rule that fired, its id, "
+                   "the answers it used and what it concluded.")
 @rules_option
 @reports_errors
-def ask_command(save: Path | None, output_format: str, case_id: str | None, rules_dir: Path | None) -> None:
+def ask_command(save: Path | None, output_format: str, case_id: str | None, explain: bool,
+                rules_dir: Path | None) -> None:
     """Ask where it hurts, what set it off and which warning signs are present.
 
     Warning signs come first; an emergency sign stops the questions at once.
@@ -54,11 +60,16 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     previous question, :quit stops. Answers piped in are strict: one that does not fit stops
     the run (exit 2) naming the question and the line. Ctrl-C, :quit or the
     end of the input stops (exit 130).
+
+    The result comes in this order: the headline, what to do now, when to
+    get help, why, then the techniques (in a terminal one at a time: Enter
+    for the next, q to stop); --explain adds the rules behind it.
     """
     from ..formats import printable
     from ..interrupts import exit_status
     from ..questionnaire import Questionnaire
-    from .ask_words import INTRODUCTION, emergency_lines, how_lines, result_lines, skipped_lines, wrap
+    from .ask_words import (EXPLAIN_HINT, INTRODUCTION, STAND_OUT, emergency_lines, headline_lines,
+                            how_lines, result_lines, skipped_lines, techniques_lines, wrap)
 
     session = load_session(rules_dir)
     questionnaire = Questionnaire(session, case_id or default_case_id())
@@ -68,13 +79,18 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
     if interactive:
         _enable_line_editing()
     # Wrap for a person at a terminal; a pipe or file gets the lines whole.
-    terminal = (sys.stderr if as_json else sys.stdout).isatty()
+    screen = sys.stderr if as_json else sys.stdout
+    terminal = screen.isatty()
     width = shutil.get_terminal_size().columns if terminal else 0
+    color = use_color(screen)
 
-    def write(text: str) -> None:
+    def write(text: str, **style: Any) -> None:
         # Answers and ids are echoed back: escape what could drive the terminal.
         shown = printable(text, keep="\n")
-        click.echo(wrap(shown, width) if width else shown, nl=not text.endswith("> "), err=as_json)
+        shown = wrap(shown, width) if width else shown
+        if style and color:  # styled after escaping, so only our own codes reach the terminal
+            shown = click.style(shown, **style)
+        click.echo(shown, nl=not text.endswith("> "), err=as_json)
 
     def read(prompt: str) -> str | None:
         if interactive:
@@ -108,18 +124,48 @@ def ask_command(save: Path | None, output_format: str, case_id: str | None, rule
         sys.exit(EXIT_CANNOT_RUN)
 
     result = questionnaire.result()
-    if questionnaire.emergency:
-        write("\n".join(emergency_lines(result)))
-    else:
-        write("\n".join(result_lines(result, session.kb)
-                        + skipped_lines(questionnaire.skipped, questionnaire.questions)
-                        + how_lines(result, session.kb)))
+    # Saved (and the JSON written) before the result is shown, so that paging
+    # through the techniques, or stopping there, can lose nothing.
     if save is not None:
         _save(save, questionnaire)
         click.echo(f"triage: answers saved to {save}", err=True)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    stands_out = result.disposition in STAND_OUT
+    write("\n".join(headline_lines(result, width)), bold=True, fg="red" if stands_out else None)
+    if questionnaire.emergency:
+        write("\n".join(emergency_lines(result)))
+    else:
+        write("\n".join(result_lines(result, session.kb)))
+        if interactive and terminal:
+            page_techniques(result.recommendations, read, write)
+        elif result.recommendations:
+            write("\n".join(techniques_lines(result.recommendations)))
+        write("\n".join(skipped_lines(questionnaire.skipped, questionnaire.questions)))
+    if explain:
+        write("\n".join(how_lines(result, session.kb)))
+    elif not questionnaire.emergency:  # an emergency ends on what to do, nothing after it
+        write("\n" + EXPLAIN_HINT)
     sys.exit(EXIT_OK)
+
+
+def page_techniques(recommendations: tuple[Recommendation, ...], read: Callable[[str], str | None],
+                    write: Callable[[str], None]) -> None:
+    """The techniques one page at a time: Enter shows the next; q, :quit or the end of the input stops.
+
+    Each page fits a 24-line terminal, so a person follows one technique
+    with its cautions in view rather than scrolling back through all of them.
+    """
+    from .ask_words import technique_page
+
+    for number, technique in enumerate(recommendations, start=1):
+        write("\n".join(technique_page(technique, number, len(recommendations))))
+        if number == len(recommendations):
+            return
+        typed = read("Press Enter for the next technique, q to stop > ")
+        if typed is None or typed.strip().lower() in ("q", *QUIT_WORDS):
+            write(f"({len(recommendations) - number} more not shown.)")
+            return
 
 
 class Interrupted(Exception):

@@ -4,8 +4,9 @@ Everything a person reads in the terminal is put into words here, from the
 data the library's questionnaire (:mod:`triage.questionnaire`) and session
 return: the introduction, a numbered question with its choices, what is said
 back to a typed line (why a question is asked, going back, a refused
-answer), the result screen, how it was reached and which questions were
-skipped and why. Each ``*_lines`` function returns a list of lines;
+answer), the result (headline, what to do now, when to get help, why),
+its techniques one page each or all in a few lines, how it was reached and
+which questions were skipped and why. Each ``*_lines`` function returns a list of lines;
 :func:`wrap` fits them to the terminal. WHY's rules are worded once, by
 :func:`triage.api.why_outline`, which the JSON API shares. The command
 (:mod:`triage.cli.ask`) imports this module only when it runs, since it
@@ -30,7 +31,7 @@ from ..questionnaire import (
     choice_name,
     screen_choices,
 )
-from ..results import TriageResult
+from ..results import Recommendation, TriageResult
 from ..vocabulary import Disposition
 
 INTRODUCTION = (
@@ -141,21 +142,63 @@ def first_sentence(text: str) -> str:
     return text[:end + 1] if end >= 0 else text
 
 
+#: The first line of the result for each disposition, in plain words.
+TITLES = {Disposition.EMERGENCY: "STOP: this needs emergency care.",
+          Disposition.URGENT: "RESULT: SEE A DOCTOR TODAY",
+          Disposition.SEE_DOCTOR: "RESULT: SEE A DOCTOR", Disposition.SELF_CARE: "RESULT: SELF-CARE"}
+#: Dispositions whose headline is framed (and coloured, where the terminal can) to stand out.
+STAND_OUT = (Disposition.EMERGENCY, Disposition.URGENT)
+#: The frame's width: it fits an 80-column terminal.
+FRAME_WIDTH = 72
+#: An advice line that says when to get help: it starts with its condition ("If new warning
+#: signs appear, ..."), or sends for help on a condition ("Call 999 for chest pain", "See a
+#: doctor if ..."), or is the note that ends every result ("When in doubt, see a doctor").
+_WHEN_TO_GET_HELP = re.compile(r"^(?:If|When)\b|^(?:Call|Get|See|Seek)\b[^;]*?\b(?:if|for)\b"
+                               r"|\bWhen in doubt\b")
+#: The last line of a result shown without its rule trace.
+EXPLAIN_HINT = "Run with --explain to see the rules behind this."
+
+
+def headline_lines(result: TriageResult, width: int = 0) -> list[str]:
+    """The disposition in plain words and the headline; framed for an emergency or urgent result.
+
+    The frame (a rule of ``=`` above and below) keeps the headline obvious
+    on a terminal without colour; ``width`` (0 for none) narrows it to fit.
+    """
+    lines = [TITLES[result.disposition], result.headline]
+    if result.disposition not in STAND_OUT:
+        return ["", *lines]
+    rule = "=" * (min(FRAME_WIDTH, width) if width else FRAME_WIDTH)
+    return ["", rule, *lines, rule]
+
+
+def split_advice(advice: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """``advice`` as (what to do now, when to get help), each in its given order.
+
+    The knowledge base gives one list; the safety-netting lines are found by
+    their words (:data:`_WHEN_TO_GET_HELP`). A line not recognised stays in
+    "what to do now", which is shown first, so none is ever left out.
+    """
+    later = [line for line in advice if _WHEN_TO_GET_HELP.search(line)]
+    return [line for line in advice if line not in later], later
+
+
 def emergency_lines(result: TriageResult) -> list[str]:
-    """What to do now, and why, when an answer means an emergency."""
-    lines = ["", "STOP: this needs emergency care.", result.headline, "", "Why:"]
+    """What to do now, and why, when an answer means an emergency (after the headline)."""
+    lines = ["", "What to do now:"] + [f"  - {a}" for a in result.advice] + ["", "Why:"]
     if result.referral is not None:
         lines += [f"  - {r.text}" for r in result.referral.reasons
                   if r.urgency is Disposition.EMERGENCY]
-    lines += ["", "What to do now:"] + [f"  - {a}" for a in result.advice]
     return lines
 
 
 def result_lines(result: TriageResult, kb: KnowledgeBase) -> list[str]:
-    """The result for a person: what to do, every reason, the likely muscle, techniques."""
-    title = {Disposition.EMERGENCY: "EMERGENCY", Disposition.URGENT: "SEE A DOCTOR TODAY",
-             Disposition.SEE_DOCTOR: "SEE A DOCTOR", Disposition.SELF_CARE: "SELF-CARE"}
-    lines = ["", f"RESULT: {title[result.disposition]}", result.headline]
+    """The result after its headline, in the order a person needs it: what to do now, when to
+    get help, every reason for a referral and the likely muscle (the techniques come after)."""
+    now, later = split_advice(result.advice)
+    lines = ["", "What to do now:"] + [f"  - {a}" for a in now]
+    if later:
+        lines += ["", "When to get help:"] + [f"  - {a}" for a in later]
     if result.referral is not None:
         lines += ["", "Why:"] + [f"  - {r.text} ({r.urgency.value.replace('_', ' ')})"
                                  for r in result.referral.reasons]
@@ -169,13 +212,27 @@ def result_lines(result: TriageResult, kb: KnowledgeBase) -> list[str]:
             lines.append(f"Also possible: {', '.join(others)}.")
         if result.referral is not None:
             lines.append("(Reported for the doctor; no self-treatment until they have seen you.)")
-    if result.recommendations:
-        lines += ["", "Techniques to try, in this order:"]
-        for n, technique in enumerate(result.recommendations, start=1):
-            lines.append(f"{n}. {technique.name} (hold: {technique.hold})")
-            lines += [f"   {step_n}. {step}" for step_n, step in enumerate(technique.steps, start=1)]
-            lines += [f"   Caution: {caution}" for caution in technique.cautions]
-    lines += ["", "Advice:"] + [f"  - {a}" for a in result.advice]
+    return lines
+
+
+def technique_page(technique: Recommendation, number: int, total: int) -> list[str]:
+    """One technique as a page of its own: the name and hold, numbered steps, each caution."""
+    lines = ["", f"Technique {number} of {total}: {technique.name} (hold: {technique.hold})"]
+    lines += [f"   {n}. {step}" for n, step in enumerate(technique.steps, start=1)]
+    return lines + [f"   Caution: {caution}" for caution in technique.cautions]
+
+
+def techniques_lines(recommendations: tuple[Recommendation, ...]) -> list[str]:
+    """Every technique in a few lines each (for a pipe or a file): name, steps, cautions."""
+    if not recommendations:
+        return []
+    lines = ["", "Techniques to try, in this order:"]
+    for n, technique in enumerate(recommendations, start=1):
+        lines.append(f"{n}. {technique.name} (hold: {technique.hold})")
+        lines.append("   Steps: " + " ".join(f"{step_n}) {step}"
+                                             for step_n, step in enumerate(technique.steps, start=1)))
+        if technique.cautions:
+            lines.append("   Caution: " + " ".join(technique.cautions))
     return lines
 
 

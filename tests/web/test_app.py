@@ -50,7 +50,7 @@ def test_in_a_list_half_a_character_costs_only_its_case(client: TestClient, path
     assert (first.get("id") or first["result"]["id"]) == "fine-1"
 
 
-@pytest.mark.parametrize("answers", [DEEP, '{"emergency_signs": ["%s"]}' % LONE, '{"%s": []}' % LONE],
+@pytest.mark.parametrize("answers", [DEEP, f'{{"emergency_signs": ["{LONE}"]}}', f'{{"{LONE}": []}}'],
                          ids=["deep-answers", "lone-value", "lone-key"])
 @pytest.mark.parametrize("path", ["/question", "/download/answers", "/download/result"])
 def test_a_damaged_answers_cookie_on_a_post_is_a_400_page_with_every_security_header(

@@ -340,3 +340,67 @@ def test_the_result_prints_dark_on_white_without_navigation_or_buttons(page: Any
         page.save_screenshot(str(shots / "12-print.png"))
     finally:
         page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+
+
+def axe_problems(driver: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page shown: rule id, impact, where."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        # The page's Content-Security-Policy allows no inline script, but WebDriver's own scripts run.
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(60)
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));
+    """)
+    assert isinstance(result, list), f"axe.run failed: {result}"
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]} - {v['help']}"
+            for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: cd tests/web && npm ci --ignore-scripts")
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_axe_finds_nothing_serious_on_any_page_type(page: Any, live_server: str, width: int) -> None:
+    """Every page type: each kind of question, an error summary, result, emergency, error and audit pages."""
+    from selenium.webdriver.common.by import By
+
+    page.set_window_size(width, 844 if width < 500 else 1000)
+    page.get(live_server + "/")
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        found[name] = axe_problems(page)
+
+    check("screen question")
+    submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="next"]').click)  # nothing ticked
+    check("error summary")
+    kinds: set[str] = set()
+    while (ident := current(page)) is not None:
+        kind = ("number" if page.find_elements(By.ID, "number-answer") else
+                "many" if page.find_elements(By.CSS_SELECTOR, "input[type=checkbox]") else
+                "yes_no" if page.find_elements(By.CSS_SELECTOR, 'input[value="true"]') else "one")
+        if kind not in kinds:
+            kinds.add(kind)
+            check(f"{kind} question ({ident})")
+        choose(page, SELF_CARE[ident])
+    for summary in page.find_elements(By.CSS_SELECTOR, "details summary"):
+        summary.click()  # the folded parts too
+    check("self-care result")
+    open_result(page, live_server, EMERGENCY)
+    check("emergency result")
+    page.delete_all_cookies()
+    page.add_cookie({"name": "triage_answers", "value": "damaged", "path": "/"})
+    page.get(live_server + "/result")
+    check("error page")
+    page.get(live_server + "/audit")
+    case = json.dumps([{"id": "a", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],
+                        "red_flags": [], "conditions": []}])
+    page.find_element(By.ID, "cases").send_keys(case)
+    submit(page, page.find_element(By.CSS_SELECTOR, "form.audit button").click)
+    check("audit report")
+    assert kinds == {"many", "number", "one", "yes_no"}
+    problems = {name: found_there for name, found_there in found.items() if found_there}
+    assert not problems, "axe-core, serious or critical:\n" + "\n".join(
+        f"{name}: {line}" for name, lines in problems.items() for line in lines)

@@ -1,7 +1,7 @@
 """The ASGI application: routes, limits, security headers and error pages.
 
-Every request is self-contained (the questionnaire's state is carried in
-the page), so any number of processes or machines can serve the same
+Every request is self-contained (the questionnaire's answers are carried in
+a cookie of the person's browser), so any number of processes or machines can serve the same
 knowledge base behind a load balancer. (Each process keeps the questionnaire
 states it reached, to resume a path in one step; a request it has not seen
 is replayed, with the same result.)

@@ -349,6 +349,8 @@ def test_the_curve_question_offers_i_cant_tell_once_and_takes_it_as_unknown(clie
     curve = pages["lower_back_curve"].text
     assert "I can&#39;t tell" in curve and "I don&#39;t know" not in curve
     assert curve.count('value="unknown"') == 1
+    refused = answer(client, curve, None)
+    assert "(or I can&#39;t tell)" in refused.text and "don&#39;t know" not in refused.text
 
 
 @pytest.mark.parametrize(("kind", "question", "bad"), [

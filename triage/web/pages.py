@@ -300,8 +300,10 @@ def form_answer(question: Question, form: FormData) -> Any:
         except ValueError:
             raise ValueError(f"{raw!r} is not a whole number; {question.spec.allowed()} is needed.") from None
     if "answer" not in form:
+        # The page's one "don't know": the question's own choice for it, else ours.
+        dont_know = next((c.label for c in question.choices if c.value == "unknown"), "I don't know")
         raise ValueError("Please choose one of the answers"
-                         + (" (or I don't know)." if not question.required else "."))
+                         + (f" (or {dont_know})." if not question.required else "."))
     if raw == "unknown":
         return None
     if question.answer == "yes_no":

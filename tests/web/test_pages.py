@@ -20,6 +20,7 @@ from triage.web.app import SECURITY_HEADERS
 from triage.web.pages import ANSWERS_COOKIE, decode_cookie, encode_cookie
 
 SELF_CARE = SELF_CARE_FORM
+_FORM = "application/x-www-form-urlencoded"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -401,6 +402,8 @@ def test_every_page_has_a_level_one_heading(client: TestClient) -> None:
     pages += [client.get("/"), client.get("/audit"), client.get("/nope"),
               answer(client, client.get("/").text, ["saddle_numbness"])]
     pages.append(walk(client, SELF_CARE)[0])
+    pages.append(client.post("/question", content=b"x" * 1_000_001, headers={"content-type": _FORM}))
+    pages.append(client.post("/question", data={"answer": "x"}, headers={"sec-fetch-site": "cross-site"}))
     for response in pages:
         assert len(re.findall(r"<h1[ >]", response.text)) == 1, (response.url, response.status_code)
 

@@ -361,7 +361,8 @@ class BodyLimit:
         if path.startswith(("/api/", "/fhir/")):
             response: Response = error_json(413, message)
         else:
-            response = HTMLResponse(f"<!doctype html><title>Too large</title><p>{message}.</p>",
+            response = HTMLResponse(f"<!doctype html><html lang=\"en\"><title>Too large</title>"
+                                    f"<h1>Too large</h1><p>{message}.</p>",
                                     status_code=413)
         response.headers["connection"] = "close"
         await response(scope, receive, send)

@@ -49,6 +49,7 @@ h1,h2,h3{line-height:1.2}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 code{font-size:.85em;word-break:break-all}
+.scroll{overflow-x:auto}
 .graph{overflow:auto;border:1px solid #ccc;padding:.5rem;background:#fff}
 .graph svg{max-width:100%;height:auto}
 .note{background:#fff8e1;border-left:4px solid #ffb300;padding:.5rem 1rem}
@@ -109,7 +110,10 @@ def audit_sections(audits: Iterable[CaseAudit], errors: Sequence[ErrorRecord] = 
                   f"<p>{_escape(r.headline)}</p><p>Likely muscles: {_escape(muscles)}</p>",
                   "<h3>Rules that fired, in order</h3>"]
         if audit.trace:
-            parts.append("<table><thead><tr><th>#</th><th>Rule</th><th>Matched facts</th>"
+            # A wide table scrolls sideways in its own region, which the keyboard can reach (WCAG 2.1.1).
+            parts.append(f'<div class="scroll" tabindex="0" role="region" '
+                         f'aria-label="Rules that fired for case {_escape(r.id)}">'
+                         "<table><thead><tr><th>#</th><th>Rule</th><th>Matched facts</th>"
                          "<th>Asserted</th><th>Sources</th></tr></thead><tbody>")
             for step in audit.trace:
                 parts.append(
@@ -118,7 +122,7 @@ def audit_sections(audits: Iterable[CaseAudit], errors: Sequence[ErrorRecord] = 
                     f"<td>{_facts(step.facts)}</td>"
                     f"<td>{_escape(', '.join(step.asserted) or '(nothing new)')}</td>"
                     f"<td>{_escape(', '.join(step.sources))}</td></tr>")
-            parts.append("</tbody></table>")
+            parts.append("</tbody></table></div>")
         else:
             parts.append("<p>No rule fired.</p>")
         parts.append("<h3>How each conclusion was reached</h3><ul>")
@@ -138,7 +142,8 @@ def graph_section(svg: str | None, why_not: str = GRAPHVIZ_MISSING) -> str:
     """The inference graph inline, or the note saying why it is missing."""
     if svg is None:
         return f'<p class="note">{_escape(why_not)}</p>'
-    return f'<div class="graph">{_without_scripts(svg)}</div>'
+    return (f'<div class="graph" tabindex="0" role="region" aria-label="Inference graph">'
+            f'{_without_scripts(svg)}</div>')
 
 
 def _without_scripts(svg: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 from triage.api import TriageKB
 from triage.kb import KnowledgeBase
 from triage.web.app import SECURITY_HEADERS, create_app, relative_location
+from triage.web.pages import ANSWERS_COOKIE
 
 JSON = {"content-type": "application/json"}
 #: Half a character, as JSON writes it.
@@ -48,18 +50,26 @@ def test_in_a_list_half_a_character_costs_only_its_case(client: TestClient, path
     assert (first.get("id") or first["result"]["id"]) == "fine-1"
 
 
-@pytest.mark.parametrize("fields", [
-    {"answers": DEEP}, {"remembered": DEEP, "action": "back"},
-    {"answers": f'{{"emergency_signs": ["{LONE}"]}}'}, {"answers": f'{{"{LONE}": []}}'},
-    {"remembered": f'{{"emergency_signs": "{LONE}"}}', "action": "back"},
-], ids=["deep-answers", "deep-remembered", "lone-value", "lone-key", "lone-remembered"])
-def test_a_damaged_hidden_field_is_a_400_page_with_every_security_header(client: TestClient,
-                                                                         fields: dict[str, str]) -> None:
-    response = client.post("/question", data={"current": "emergency_signs", **fields})
+@pytest.mark.parametrize("answers", [DEEP, f'{{"emergency_signs": ["{LONE}"]}}', f'{{"{LONE}": []}}'],
+                         ids=["deep-answers", "lone-value", "lone-key"])
+@pytest.mark.parametrize("path", ["/question", "/download/answers", "/download/result"])
+def test_a_damaged_answers_cookie_on_a_post_is_a_400_page_with_every_security_header(
+        client: TestClient, answers: str, path: str) -> None:
+    client.cookies.clear()
+    client.cookies.set(ANSWERS_COOKIE, encode_cookie_text(answers), domain="testserver.local", path="/")
+    try:
+        response = client.post(path, data={"current": "emergency_signs", "answer": "none"})
+    finally:
+        client.cookies.clear()
     assert response.status_code == 400
-    assert "damaged" in response.text
+    assert "damaged" in response.text and "start again" in response.text
     for name, value in SECURITY_HEADERS:
         assert response.headers[name.decode()] == value.decode()
+
+
+def encode_cookie_text(text: str) -> str:
+    """``text`` as the cookie carries it (base64url), whatever it holds."""
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 class _Failing(TriageKB):

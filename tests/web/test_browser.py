@@ -117,9 +117,10 @@ def test_full_questionnaire_to_a_self_care_result_with_technique_cards(page: Any
     banner = page.find_element(By.CSS_SELECTOR, ".banner")
     assert "d-self_care" in banner.get_attribute("class")
     assert banner.text.startswith("Self-care should help")
-    cards = page.find_elements(By.CSS_SELECTOR, "article.card")
-    assert len(cards) >= 2 and all(card.is_displayed() for card in cards)
-    assert "Hold:" in cards[0].text
+    techniques = page.find_elements(By.CSS_SELECTOR, "details.technique")
+    assert len(techniques) >= 2 and all(t.get_attribute("open") is None for t in techniques)  # folded
+    techniques[0].find_element(By.TAG_NAME, "summary").click()
+    assert "Hold:" in techniques[0].text
     how = page.find_element(By.CSS_SELECTOR, "details.how")
     assert how.get_attribute("open") is None  # folded away until asked for
     page.save_screenshot(str(shots / "02-self-care-result.png"))
@@ -145,7 +146,7 @@ def test_back_returns_to_the_previous_answers(page: Any, shots: Path) -> None:
     choose(page, ["none"])  # the other symptoms
     choose(page, ["fever", "night_pain"])
     assert current(page) == "conditions"
-    submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="back"]').click)
+    submit(page, page.find_element(By.CSS_SELECTOR, "a.back-link").click)  # the Back link at the top
     assert current(page) == "warning_signs"
     ticked = [c.get_attribute("value") for c in page.find_elements(By.CSS_SELECTOR, 'input[name="answer"]')
               if c.is_selected()]
@@ -228,3 +229,178 @@ def test_a_screen_has_none_of_these_and_not_sure_and_an_empty_answer_is_asked_ag
     page.save_screenshot(str(shots / "08-screen-error-summary.png"))
     choose(page, ["not_sure"])
     assert current(page) == "other_symptoms"  # taken: not screened, and the questions go on
+
+
+def ticked(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [c.get_attribute("value") for c in driver.find_elements(By.CSS_SELECTOR, 'input[name="answer"]')
+            if c.is_selected()]
+
+
+def test_the_browsers_back_and_forward_show_each_step_without_resubmitting(page: Any, shots: Path) -> None:
+    """Post/Redirect/Get: every step is a GET page, so history moves never ask to resend a form."""
+    choose(page, ["none"])
+    choose(page, ["none"])
+    choose(page, ["fever", "night_pain"])
+    assert current(page) == "conditions" and page.current_url.endswith("/question?step=4")
+    page.back()  # a POST page here would be Chromium's "Confirm Form Resubmission" (ERR_CACHE_MISS)
+    assert current(page) == "warning_signs" and ticked(page) == ["fever", "night_pain"]
+    page.back()
+    assert current(page) == "other_symptoms" and ticked(page) == ["none"]
+    page.forward()
+    page.forward()
+    assert current(page) == "conditions" and page.title.startswith("Question 4")
+    assert "fever" not in page.current_url and "none" not in page.current_url  # only the step number
+    page.save_screenshot(str(shots / "09-forward-again.png"))
+
+
+def _answers_of(form: dict[str, Any]) -> dict[str, Any]:
+    """The answers as the cookie keeps them, from what a person submits on each page."""
+    from starlette.datastructures import FormData
+
+    from triage.api import load
+    from triage.web.pages import form_answer
+
+    kb = load()
+    answers: dict[str, Any] = {}
+    while "question" in (step := kb.next_question(answers)):
+        question = next(q for q in kb.kb.questions if q.id == step["question"]["id"])
+        values = form[question.id] if isinstance(form[question.id], list) else [form[question.id]]
+        answers[question.id] = form_answer(question, FormData([("answer", v) for v in values]))
+    return answers
+
+
+def open_result(driver: Any, live_server: str, answers: dict[str, Any]) -> None:
+    """The result page of ``answers``, put in the browser's cookie as the pages would."""
+    from triage.web.pages import ANSWERS_COOKIE, encode_cookie
+
+    driver.get(live_server + "/")  # a new questionnaire, on the server's address
+    driver.add_cookie({"name": ANSWERS_COOKIE, "value": encode_cookie(answers), "path": "/", "httpOnly": True,
+                       "sameSite": "Strict"})
+    driver.get(live_server + "/result")
+
+
+EMERGENCY = {"emergency_signs": ["saddle_numbness"]}
+
+
+@pytest.mark.parametrize(("name", "answers"), [("self-care", "self_care"), ("emergency", "emergency")])
+def test_on_a_phone_when_to_get_help_is_within_the_first_two_screens(page: Any, live_server: str, shots: Path,
+                                                                      name: str, answers: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    page.set_window_size(390, 844)
+    open_result(page, live_server, _answers_of(SELF_CARE) if answers == "self_care" else EMERGENCY)
+    assert page.find_element(By.CSS_SELECTOR, f".banner.d-{answers}").is_displayed()
+    height = page.execute_script("return window.innerHeight")
+    top = page.execute_script("return document.getElementById('get-help').getBoundingClientRect().top"
+                              " + window.scrollY")
+    assert top < 2 * height, f"When to get help starts {top} px down, below two screens of {height} px"
+    page.save_screenshot(str(shots / f"10-phone-{name}-top.png"))
+    page.execute_script("document.getElementById('get-help').scrollIntoView()")
+    page.save_screenshot(str(shots / f"11-phone-{name}-get-help.png"))
+
+
+#: What a finger taps: labels of choices, buttons, links, the summaries that unfold.
+TAPPABLE = "label[for], button, a.button, a.back-link, header a, summary"
+
+
+def _too_small(driver: Any) -> list[str]:
+    return list(driver.execute_script("""
+        return [...document.querySelectorAll(arguments[0])]
+          .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+          .map(e => e.tagName + ' "' + e.textContent.trim().slice(0, 30) + '" ' + e.getBoundingClientRect().height);
+    """, TAPPABLE))
+
+
+def test_every_tap_target_is_at_least_44_px_high(page: Any, live_server: str) -> None:
+    page.set_window_size(390, 844)
+    page.get(live_server + "/")
+    assert _too_small(page) == []  # a screen: ticks, None of these, Next, Why we ask
+    choose(page, ["none"])
+    assert _too_small(page) == []  # with the Back link
+    open_result(page, live_server, _answers_of(SELF_CARE))
+    assert _too_small(page) == []
+
+
+def test_the_result_prints_dark_on_white_without_navigation_or_buttons(page: Any, live_server: str,
+                                                                       shots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    open_result(page, live_server, EMERGENCY)
+    page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        heading = page.find_element(By.CSS_SELECTOR, ".banner h1")
+        assert heading.value_of_css_property("color") in ("rgba(0, 0, 0, 1)", "rgb(0, 0, 0)")
+        banner = page.find_element(By.CSS_SELECTOR, ".banner")
+        assert banner.value_of_css_property("background-color") in ("rgba(0, 0, 0, 0)", "transparent")
+        assert banner.value_of_css_property("border-top-style") == "solid"  # framed instead
+        for hidden in page.find_elements(By.CSS_SELECTOR, "header.site nav, .actions, button, a.button"):
+            assert not hidden.is_displayed()
+        page.save_screenshot(str(shots / "12-print.png"))
+    finally:
+        page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+
+
+def axe_problems(driver: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page shown: rule id, impact, where."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        # The page's Content-Security-Policy allows no inline script, but WebDriver's own scripts run.
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(60)
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));
+    """)
+    assert isinstance(result, list), f"axe.run failed: {result}"
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]} - {v['help']}"
+            for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: cd tests/web && npm ci --ignore-scripts")
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_axe_finds_nothing_serious_on_any_page_type(page: Any, live_server: str, width: int) -> None:
+    """Every page type: each kind of question, an error summary, result, emergency, error and audit pages."""
+    from selenium.webdriver.common.by import By
+
+    page.set_window_size(width, 844 if width < 500 else 1000)
+    page.get(live_server + "/")
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        found[name] = axe_problems(page)
+
+    check("screen question")
+    submit(page, page.find_element(By.CSS_SELECTOR, 'button[value="next"]').click)  # nothing ticked
+    check("error summary")
+    kinds: set[str] = set()
+    while (ident := current(page)) is not None:
+        kind = ("number" if page.find_elements(By.ID, "number-answer") else
+                "many" if page.find_elements(By.CSS_SELECTOR, "input[type=checkbox]") else
+                "yes_no" if page.find_elements(By.CSS_SELECTOR, 'input[value="true"]') else "one")
+        if kind not in kinds:
+            kinds.add(kind)
+            check(f"{kind} question ({ident})")
+        choose(page, SELF_CARE[ident])
+    for summary in page.find_elements(By.CSS_SELECTOR, "details summary"):
+        summary.click()  # the folded parts too
+    check("self-care result")
+    open_result(page, live_server, EMERGENCY)
+    check("emergency result")
+    page.delete_all_cookies()
+    page.add_cookie({"name": "triage_answers", "value": "damaged", "path": "/"})
+    page.get(live_server + "/result")
+    check("error page")
+    page.get(live_server + "/audit")
+    case = json.dumps([{"id": "a", "pain_sites": ["buttock", "back_of_thigh"], "triggers": ["tennis_serve"],
+                        "red_flags": [], "conditions": []}])
+    page.find_element(By.ID, "cases").send_keys(case)
+    submit(page, page.find_element(By.CSS_SELECTOR, "form.audit button").click)
+    check("audit report")
+    assert kinds == {"many", "number", "one", "yes_no"}
+    problems = {name: found_there for name, found_there in found.items() if found_there}
+    assert not problems, "axe-core, serious or critical:\n" + "\n".join(
+        f"{name}: {line}" for name, lines in problems.items() for line in lines)

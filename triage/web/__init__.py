@@ -2,5 +2,5 @@
 
 Needs the ``web`` extra (Starlette, uvicorn, Jinja2, python-multipart).
 :func:`triage.web.app.create_app` builds the ASGI application; nothing a
-person enters is stored or logged: the answers travel in the page.
+person enters is stored or logged: the answers travel in a cookie of the person's browser.
 """

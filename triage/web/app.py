@@ -1,7 +1,7 @@
 """The ASGI application: routes, limits, security headers and error pages.
 
-Every request is self-contained (the questionnaire's state is carried in
-the page), so any number of processes or machines can serve the same
+Every request is self-contained (the questionnaire's answers are carried in
+a cookie of the person's browser), so any number of processes or machines can serve the same
 knowledge base behind a load balancer. (Each process keeps the questionnaire
 states it reached, to resume a path in one step; a request it has not seen
 is replayed, with the same result.)
@@ -361,7 +361,8 @@ class BodyLimit:
         if path.startswith(("/api/", "/fhir/")):
             response: Response = error_json(413, message)
         else:
-            response = HTMLResponse(f"<!doctype html><title>Too large</title><p>{message}.</p>",
+            response = HTMLResponse(f"<!doctype html><html lang=\"en\"><title>Too large</title>"
+                                    f"<h1>Too large</h1><p>{message}.</p>",
                                     status_code=413)
         response.headers["connection"] = "close"
         await response(scope, receive, send)

@@ -9,7 +9,7 @@ sends a fixed number of requests (each client on its own keep-alive
 connection) and prints requests/s and p50/p99 latency; then it sends a fixed
 number of 1,000-case batches and prints cases/s. Then the mixed workload:
 ``--walkers`` people walk the whole questionnaire (half through the pages,
-``GET /`` then ``POST /question`` per answer, half through ``POST
+``GET /`` then ``POST /question`` and its redirect per answer, the answers in the page's cookie, half through ``POST
 /api/v1/next``), each thinking ``--think`` seconds (0.5 to 1.5 times, at
 random) before each answer, ``--walks`` times each, while ``--mixed-clients``
 single-case clients send cases without pause; it prints p50/p99 of each kind
@@ -82,7 +82,7 @@ def start_server(workers: int, threads: int | None = None) -> tuple[subprocess.P
 
 
 class Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the reply.
+    """One keep-alive HTTP/1.1 connection that sends a request and reads the reply.
 
     A bare protocol rather than asyncio's streams: it does the least work per
     reply, so more of the shared cores are left to the server.
@@ -94,6 +94,9 @@ class Connection(asyncio.Protocol):
         self.reply: asyncio.Future[tuple[int, bytes]] | None = None
         #: The server said Connection: close (it recycles connections): open a new one.
         self.closing = False
+        #: The last reply's Location header, and the cookies it set (a browser's jar, for the pages).
+        self.location = ""
+        self.cookies: dict[bytes, bytes] = {}
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
@@ -116,6 +119,15 @@ class Connection(asyncio.Protocol):
                 length = int(value)
             elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
                 self.closing = True
+            elif name.strip().lower() == b"location":
+                self.location = value.strip().decode()
+            elif name.strip().lower() == b"set-cookie":
+                pair = value.strip().split(b";", 1)[0]
+                key, _, cookie = pair.partition(b"=")
+                if cookie and b"max-age=0" not in value.lower():
+                    self.cookies[key] = cookie
+                else:
+                    self.cookies.pop(key, None)
         end = head_end + 4 + length
         if len(self.buffer) < end:
             return
@@ -134,19 +146,46 @@ class Connection(asyncio.Protocol):
         self.reply = asyncio.get_running_loop().create_future()
         # Origin and Sec-Fetch-Site as a browser sends them on a same-origin form post.
         self.transport.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nOrigin: http://%s\r\n"
-                             b"Sec-Fetch-Site: same-origin\r\nContent-Length: %d\r\n\r\n%s"
-                             % (path.encode(), host.encode(), content_type, host.encode(), len(body), body))
+                             b"Sec-Fetch-Site: same-origin\r\n%sContent-Length: %d\r\n\r\n%s"
+                             % (path.encode(), host.encode(), content_type, host.encode(), self._cookie_header(),
+                                len(body), body))
         return await self.reply
 
     async def get(self, host: str, path: str) -> tuple[int, bytes]:
         assert self.transport is not None
         self.reply = asyncio.get_running_loop().create_future()
-        self.transport.write(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path.encode(), host.encode()))
+        self.transport.write(b"GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n"
+                             % (path.encode(), host.encode(), self._cookie_header()))
         return await self.reply
+
+    def _cookie_header(self) -> bytes:
+        if not self.cookies:
+            return b""
+        return b"Cookie: " + b"; ".join(b"%s=%s" % item for item in self.cookies.items()) + b"\r\n"
+
+    async def follow(self, host: str, port: int, reply: tuple[int, bytes]) -> tuple[Connection, int, bytes]:
+        """Follow ``reply``'s redirects (303 after a form post) as a browser does: the
+        connection it ends on, and the last reply."""
+        connection = self
+        while reply[0] in (302, 303):
+            location = "/" + connection.location.lstrip("/")
+            connection = await connection.kept_open(host, port)
+            reply = await connection.get(host, location)
+        return (connection, *reply)
 
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    async def kept_open(self, host: str, port: int) -> Connection:
+        """This connection, or, once the server has said Connection: close (it recycles
+        connections after a number of requests), a new one with the same cookies."""
+        if not self.closing:
+            return self
+        self.close()
+        fresh = await Connection.open(host, port)
+        fresh.cookies = self.cookies
+        return fresh
 
 
 async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) -> tuple[float, list[float]]:
@@ -169,9 +208,7 @@ async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) 
                 got = json.loads(reply)
                 if (len(got) if isinstance(got, list) else 1) != expect:
                     raise SystemExit(f"expected {expect} results, got {len(got)}")
-                if connection.closing:
-                    connection.close()
-                    connection = await Connection.open(host, port)
+                connection = await connection.kept_open(host, port)
         finally:
             connection.close()
 
@@ -181,12 +218,14 @@ async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) 
 
 
 _CURRENT = re.compile(rb'name="current" value="([^"]*)"')
-_ANSWERS = re.compile(rb'name="answers" value="([^"]*)"')
+_ACTION = re.compile(rb'<form method="post" action="([^"]*)" class="question"')
 
 
 def _form_answer(question: dict[str, Any], value: Any) -> list[tuple[str, str]]:
     """An answer as the question page's form sends it."""
     if question["kind"] == "many":
+        if not value and question["screen"]:  # a screen is answered "None of these", never left empty
+            return [("answer", "none" if value is not None else "not_sure")]
         return [("answer", v) for v in value or []]
     if value is None:
         return [("answer", "" if question["kind"] == "number" else "unknown")]
@@ -204,8 +243,10 @@ async def walk(url: str, person: dict[str, Any], questions: dict[str, dict[str, 
     try:
         answers: dict[str, Any] = {}
         start = time.perf_counter()
-        status, reply = await (connection.get(host, "/") if pages else
-                               connection.post(host, "/api/v1/next", b"{}"))
+        if pages:
+            connection, status, reply = await connection.follow(host, port, await connection.get(host, "/"))
+        else:
+            status, reply = await connection.post(host, "/api/v1/next", b"{}")
         while True:
             steps.append(time.perf_counter() - start)
             if status != 200:
@@ -215,20 +256,23 @@ async def walk(url: str, person: dict[str, Any], questions: dict[str, dict[str, 
                 if found is None:
                     return  # the result or emergency page
                 current = html.unescape(found.group(1).decode())
-                carried = _ANSWERS.search(reply)
-                answers = json.loads(html.unescape(carried.group(1).decode())) if carried else {}
+                action = _ACTION.search(reply)
+                if action is None:
+                    raise SystemExit("a question page without its form")
             else:
                 step = json.loads(reply)
                 if "question" not in step:
                     return
                 current = step["question"]["id"]
             await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+            connection = await connection.kept_open(host, port)
             start = time.perf_counter()
             if pages:
-                form = [("answers", json.dumps(answers)), ("remembered", "{}"), ("current", current),
-                        ("action", "next"), *_form_answer(questions[current], person[current])]
-                status, reply = await connection.post(host, "/question", urlencode(form).encode(),
-                                                      b"application/x-www-form-urlencoded")
+                # The answers so far travel in the page's cookie; a step is the post and its redirect.
+                form = [("current", current), *_form_answer(questions[current], person[current])]
+                connection, status, reply = await connection.follow(host, port, await connection.post(
+                    host, "/" + html.unescape(action.group(1).decode()), urlencode(form).encode(),
+                    b"application/x-www-form-urlencoded"))
             else:
                 answers[current] = person[current]
                 status, reply = await connection.post(host, "/api/v1/next", json.dumps(answers).encode())
@@ -269,6 +313,7 @@ async def run_mixed(url: str, people: list[dict[str, Any]], questions: dict[str,
                 latencies.append(time.perf_counter() - start)
                 if status != 200:
                     raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
+                connection = await connection.kept_open(host, port)
         finally:
             connection.close()
 
@@ -392,9 +437,7 @@ async def run_beside_audits(url: str, singles: list[bytes], audit: bytes) -> tup
                 if status != 200 or b"Rules that fired" not in reply:
                     raise SystemExit(f"audit page: HTTP {status}: {reply[:200]!r}")
                 audits += 1
-                if connection.closing:
-                    connection.close()
-                    connection = await Connection.open(host, port)
+                connection = await connection.kept_open(host, port)
         finally:
             connection.close()
 
@@ -409,9 +452,7 @@ async def run_beside_audits(url: str, singles: list[bytes], audit: bytes) -> tup
                 latencies.append(time.perf_counter() - start)
                 if status != 200:
                     raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
-                if connection.closing:
-                    connection.close()
-                    connection = await Connection.open(host, port)
+                connection = await connection.kept_open(host, port)
                 await asyncio.sleep(0.005)  # a client that sends now and then, not a flood
         finally:
             connection.close()

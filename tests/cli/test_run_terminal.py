@@ -49,7 +49,9 @@ def _slow_feed(folder: Path) -> tuple[Path, threading.Event, threading.Thread]:
 
 def _spawn(*args: str, env: dict[str, str] | None = None, columns: int = 80) -> object:
     command = triage_command(*args)
-    return pexpect.spawn(command[0], command[1:], env={**os.environ, **(env or {})},
+    # The terminal's own size, not a COLUMNS the test runner may have set (pytest-xdist does).
+    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return pexpect.spawn(command[0], command[1:], env={**inherited, **(env or {})},
                          dimensions=(24, columns), timeout=120, encoding="utf-8")
 
 

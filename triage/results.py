@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import CaseError
 from .vocabulary import Disposition
+
+#: An advice line that says when to get help (safety-netting), not what to do now: it
+#: starts with its condition ("If new warning signs appear, ..."), sends for help on a
+#: condition ("Call 999 for chest pain", "See a doctor if ..."), names where emergency
+#: help is (999, A&E, "at once"), or is the note that ends every result ("When in doubt").
+_WHEN_TO_GET_HELP = re.compile(r"^(?:If|When)\b|^(?:Call|Get|See|Seek)\b[^;]*?\b(?:if|for)\b"
+                               r"|\b999\b|\bA&E\b|\bat once\b|\bWhen in doubt\b")
+
+
+def split_advice(advice: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``advice`` as (what to do now, when to get help), each in its given order.
+
+    The knowledge base gives each disposition's advice as one list; the
+    terminal and the web page show the safety-netting apart, near the top, so
+    both split it here, the same way. The lines are told apart by their words
+    (:data:`_WHEN_TO_GET_HELP`); a line not recognised stays in "what to do
+    now", which is shown first, so no line is ever left out.
+    """
+    later = [line for line in advice if _WHEN_TO_GET_HELP.search(line)]
+    return [line for line in advice if line not in later], later
 
 
 @dataclass(frozen=True)

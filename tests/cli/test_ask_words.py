@@ -8,12 +8,11 @@ import pytest
 from test_questionnaire import SELF_CARE, question
 
 from triage.api import question_data
-from triage.cli.ask_words import reply_lines, skipped_lines, split_advice, technique_page, why_lines, wrap
+from triage.cli.ask_words import reply_lines, skipped_lines, technique_page, why_lines, wrap
 from triage.kb import Condition, KnowledgeBase
 from triage.questionnaire import NOT_APPLICABLE, Outcome, Questionnaire, Reply, Skipped, WhyAsked
 from triage.results import Recommendation
 from triage.session import TriageSession
-from triage.vocabulary import Disposition
 
 
 def test_why_names_the_rules_that_use_the_answer_in_plain_words(session: TriageSession) -> None:
@@ -110,22 +109,3 @@ def test_every_technique_page_fits_a_24_line_terminal_with_its_prompt(kb: Knowle
         assert len(shown) <= 23, (t.id, len(shown))  # the 24th line is the prompt for the next
         assert shown[0] == "" and shown[1].startswith(f"Technique {number} of {len(techniques)}: {t.name}")
         assert all(f"   Caution: {caution}" in page for caution in t.cautions)
-
-
-@pytest.mark.parametrize("disposition", list(Disposition))
-def test_advice_is_split_into_what_to_do_and_when_to_get_help_losing_nothing(
-        kb: KnowledgeBase, disposition: Disposition) -> None:
-    advice = kb.dispositions[disposition].advice + kb.always_advice
-    now, later = split_advice(advice)
-    assert sorted(now + later) == sorted(advice)
-    assert [a for a in advice if a in now] == now and [a for a in advice if a in later] == later
-
-
-def test_the_lines_that_say_when_to_get_help_are_the_conditional_ones(kb: KnowledgeBase) -> None:
-    now, later = split_advice(kb.dispositions[Disposition.URGENT].advice)
-    assert [line[:25] for line in now] == ["Contact your GP surgery t", "Do not try stretches or m"]
-    assert [line[:25] for line in later] == ["Call 999 at once if you g"]
-    now, later = split_advice(kb.dispositions[Disposition.SEE_DOCTOR].advice)
-    assert [line[:10] for line in later] == ["If new war"]
-    now, later = split_advice(kb.dispositions[Disposition.SELF_CARE].advice)
-    assert [line[:10] for line in later] == ["Get emerge", "Call 999 f", "See a doct", "If you are"]

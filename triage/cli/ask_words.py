@@ -31,7 +31,7 @@ from ..questionnaire import (
     choice_name,
     screen_choices,
 )
-from ..results import Recommendation, TriageResult
+from ..results import Recommendation, TriageResult, split_advice
 from ..vocabulary import Disposition
 
 INTRODUCTION = (
@@ -150,11 +150,6 @@ TITLES = {Disposition.EMERGENCY: "STOP: this needs emergency care.",
 STAND_OUT = (Disposition.EMERGENCY, Disposition.URGENT)
 #: The frame's width: it fits an 80-column terminal.
 FRAME_WIDTH = 72
-#: An advice line that says when to get help: it starts with its condition ("If new warning
-#: signs appear, ..."), or sends for help on a condition ("Call 999 for chest pain", "See a
-#: doctor if ..."), or is the note that ends every result ("When in doubt, see a doctor").
-_WHEN_TO_GET_HELP = re.compile(r"^(?:If|When)\b|^(?:Call|Get|See|Seek)\b[^;]*?\b(?:if|for)\b"
-                               r"|\bWhen in doubt\b")
 #: The last line of a result shown without its rule trace.
 EXPLAIN_HINT = "Run with --explain to see the rules behind this."
 
@@ -170,17 +165,6 @@ def headline_lines(result: TriageResult, width: int = 0) -> list[str]:
         return ["", *lines]
     rule = "=" * (min(FRAME_WIDTH, width) if width else FRAME_WIDTH)
     return ["", rule, *lines, rule]
-
-
-def split_advice(advice: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """``advice`` as (what to do now, when to get help), each in its given order.
-
-    The knowledge base gives one list; the safety-netting lines are found by
-    their words (:data:`_WHEN_TO_GET_HELP`). A line not recognised stays in
-    "what to do now", which is shown first, so none is ever left out.
-    """
-    later = [line for line in advice if _WHEN_TO_GET_HELP.search(line)]
-    return [line for line in advice if line not in later], later
 
 
 def emergency_lines(result: TriageResult) -> list[str]:

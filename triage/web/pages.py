@@ -34,7 +34,7 @@ from ..errors import CaseError, TriageError
 from ..fileformats import INPUT_FORMATS
 from ..kb import Question
 from ..questionnaire import NONE_OF_THESE, NOT_SURE
-from ..results import ErrorRecord
+from ..results import ErrorRecord, split_advice
 from .audits import audits_of
 from .engine import engine_of, kb_of
 from .templating import templates
@@ -69,8 +69,6 @@ _UPLOAD = "multipart/form-data"
 #: has no Enter key on a phone, and its own hints say what to do instead.
 _KEYBOARD_WORDS = re.compile(r"[,;]\s*(?:or\s+)?press Enter\b[^.?!]*|\s*\((?:press\s+)?Enter\b[^)]*\)")
 
-#: See says_when_to_get_help.
-_GET_HELP = re.compile(r"^(?:If |See a doctor if )|\b999\b|A&E|\bat once\b")
 
 
 def routes() -> list[Route]:
@@ -357,8 +355,8 @@ def _render_step(request: Request, number: int, step: dict[str, Any], shown: dic
     result = step["result"]
     context.update(result=result, title=TITLES[result["disposition"]], emergency=step["emergency"],
                    evidence=_evidence(kb, result), how=_how(kb, result), back=_step_url(number),
-                   sureness=confidence_words, now=[line for line in result["advice"] if not says_when_to_get_help(line)],
-                   get_help_lines=[line for line in result["advice"] if says_when_to_get_help(line)])
+                   sureness=confidence_words)
+    context["now"], context["get_help_lines"] = split_advice(result["advice"])
     page = "emergency.html" if result["disposition"] == "emergency" else "result.html"
     return templates.TemplateResponse(request, page, context, status_code=status)
 
@@ -366,17 +364,6 @@ def _render_step(request: Request, number: int, step: dict[str, Any], shown: dic
 def on_a_page(text: str) -> str:
     """A question's text or help without the terminal's keyboard words ("press Enter for no")."""
     return _KEYBOARD_WORDS.sub("", text)
-
-
-def says_when_to_get_help(line: str) -> bool:
-    """Whether an advice line is safety-netting (when to get help), not something to do now.
-
-    The knowledge base gives each disposition's advice as one list; the page
-    shows the safety-netting apart, near its top. Those lines name where help
-    is (999, A&E) or what must happen first ("If ...", "See a doctor if ...");
-    a line put on the wrong side is still shown, in the other section.
-    """
-    return _GET_HELP.search(line) is not None
 
 
 def confidence_words(confidence: float) -> str:

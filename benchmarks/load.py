@@ -188,6 +188,18 @@ class Connection(asyncio.Protocol):
         return fresh
 
 
+async def send_case(connection: Connection, host: str, port: int, body: bytes,
+                    latencies: list[float]) -> tuple[Connection, bytes]:
+    """POST ``body`` to /api/v1/triage, its latency into ``latencies``; the connection to use
+    next (a new one once the server recycles this one) and the reply, which must be a 200."""
+    start = time.perf_counter()
+    status, reply = await connection.post(host, "/api/v1/triage", body)
+    latencies.append(time.perf_counter() - start)
+    if status != 200:
+        raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
+    return await connection.kept_open(host, port), reply
+
+
 async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) -> tuple[float, list[float]]:
     """Send every body once, ``clients`` at a time; the wall time and each request's latency."""
     parts = urlsplit(url)
@@ -199,16 +211,10 @@ async def run_clients(url: str, bodies: list[bytes], clients: int, expect: int) 
         connection = await Connection.open(host, port)
         try:
             while queue:
-                body = queue.pop()
-                start = time.perf_counter()
-                status, reply = await connection.post(host, "/api/v1/triage", body)
-                latencies.append(time.perf_counter() - start)
-                if status != 200:
-                    raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
+                connection, reply = await send_case(connection, host, port, queue.pop(), latencies)
                 got = json.loads(reply)
                 if (len(got) if isinstance(got, list) else 1) != expect:
                     raise SystemExit(f"expected {expect} results, got {len(got)}")
-                connection = await connection.kept_open(host, port)
         finally:
             connection.close()
 
@@ -306,14 +312,8 @@ async def run_mixed(url: str, people: list[dict[str, Any]], questions: dict[str,
         try:
             k = n
             while not done.is_set():
-                body = singles[k % len(singles)]
+                connection, _ = await send_case(connection, host, port, singles[k % len(singles)], latencies)
                 k += clients
-                start = time.perf_counter()
-                status, reply = await connection.post(host, "/api/v1/triage", body)
-                latencies.append(time.perf_counter() - start)
-                if status != 200:
-                    raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
-                connection = await connection.kept_open(host, port)
         finally:
             connection.close()
 
@@ -447,12 +447,7 @@ async def run_beside_audits(url: str, singles: list[bytes], audit: bytes) -> tup
         connection = await Connection.open(host, port)
         try:
             for body in singles:
-                start = time.perf_counter()
-                status, reply = await connection.post(host, "/api/v1/triage", body)
-                latencies.append(time.perf_counter() - start)
-                if status != 200:
-                    raise SystemExit(f"HTTP {status}: {reply[:200]!r}")
-                connection = await connection.kept_open(host, port)
+                connection, _ = await send_case(connection, host, port, body, latencies)
                 await asyncio.sleep(0.005)  # a client that sends now and then, not a flood
         finally:
             connection.close()

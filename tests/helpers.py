@@ -36,14 +36,20 @@ def make_case(case_id: str = "test#1", **answers: Any) -> Case:
     return parse({**BASE_CASE, **answers}, case_id)
 
 
-def write_generated_cases(path: Path, count: int, seed: int = 6) -> Path:
-    """``count`` seeded valid cases (benchmarks/cases.py) as JSON Lines at ``path``."""
-    spec = importlib.util.spec_from_file_location("bench_cases", ROOT / "benchmarks" / "cases.py")
+def load_script(relative: str) -> Any:
+    """A script of the repository (``benchmarks/cases.py``, ``docs/gen_cli.py``), loaded by
+    its path: the scripts sit beside the package, not in it."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, ROOT / relative)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def write_generated_cases(path: Path, count: int, seed: int = 6) -> Path:
+    """``count`` seeded valid cases (benchmarks/cases.py) as JSON Lines at ``path``."""
     with path.open("w", encoding="utf-8") as stream:
-        for case in module.generate_cases(count, seed):
+        for case in load_script("benchmarks/cases.py").generate_cases(count, seed):
             stream.write(json.dumps(case) + "\n")
     return path
 

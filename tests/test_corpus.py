@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
 from triage.case import parse_case
 from triage.corpus import generate_cases
 from triage.kb import KnowledgeBase, default_rules_dir, load_knowledge_base
-from helpers import ROOT
+from helpers import load_script
 from kb.support import add_red_flag
 
 
@@ -28,8 +27,4 @@ def test_a_clinic_vocabulary_is_drawn_from(tmp_path: Path) -> None:
 
 
 def test_the_benchmarks_draw_the_same_cases_from_the_bundled_vocabulary(kb: KnowledgeBase) -> None:
-    spec = importlib.util.spec_from_file_location("bench_cases", ROOT / "benchmarks" / "cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert list(module.generate_cases(50)) == list(generate_cases(kb.vocabulary, 50))
+    assert list(load_script("benchmarks/cases.py").generate_cases(50)) == list(generate_cases(kb.vocabulary, 50))

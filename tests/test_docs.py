@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import doctest
-import importlib.util
 import os
 import re
 import shutil
@@ -28,9 +27,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -242,18 +241,9 @@ def test_the_case_format_page_names_every_field_and_value_of_the_vocabulary() ->
         assert not missing, f"{name}: {missing} not in docs/case-format.md"
 
 
-def _cli_reference_generator() -> ModuleType:
-    """docs/gen_cli.py, loaded by path: it is a script beside the pages, not a module of the package."""
-    spec = importlib.util.spec_from_file_location("gen_cli", ROOT / "docs" / "gen_cli.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_cli_reference_is_what_help_prints_today() -> None:
     """docs/cli.md is every command's --help at 80 columns, so an option or help text cannot change unseen."""
-    generator = _cli_reference_generator()
+    generator = load_script("docs/gen_cli.py")
     expected = generator.render()
     page = generator.PAGE
     current = page.read_text(encoding="utf-8") if page.is_file() else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -21,24 +20,15 @@ from triage.formats import to_json
 from triage.parallel import CHUNK_SIZE, triage_parallel
 from triage.results import ErrorRecord
 from triage.session import TriageSession
-from helpers import VOCABULARY
+from helpers import VOCABULARY, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _generator() -> Any:
-    """The benchmark's seeded case generator (benchmarks/cases.py)."""
-    spec = importlib.util.spec_from_file_location("bench_cases", ROOT / "benchmarks" / "cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _batch_file(folder: Path, count: int, seed: int = 6) -> Path:
     """``count`` generated cases with an invalid one every 37 cases (kept in place)."""
     lines = []
-    for n, case in enumerate(_generator().generate_cases(count, seed), start=1):
+    for n, case in enumerate(load_script("benchmarks/cases.py").generate_cases(count, seed), start=1):
         if n % 37 == 0:
             case["triggers"] = ["tenis_serve"]
         lines.append(json.dumps(case))

@@ -9,7 +9,6 @@ rules in the same order and give the same result, audit trail included.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import warnings
 from collections.abc import Iterator
@@ -28,18 +27,14 @@ from triage.errors import ExpertaVersionWarning
 from triage.formats import to_json
 from triage.kb import KnowledgeBase
 from triage.session import TriageSession
-from helpers import make_case, parse
+from helpers import load_script, make_case, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_FILES = ("cases.yaml", "policy-v2.yaml")
 
 
 def _generated(count: int, seed: int) -> list[dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location("bench_cases", ROOT / "benchmarks" / "cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.generate_cases(count, seed))
+    return list(load_script("benchmarks/cases.py").generate_cases(count, seed))
 
 
 def _golden() -> Iterator[Case]:

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from .audit import CaseAudit, audit_record
-from .case import Case, parse_case
+from .case import Case, marked_unfinished, parse_case
 from .casefiles import CaseIds, read_cases
 from .errors import CaseError, CaseFileWarning, InputWarning, Location
 from .fileformats import INPUT_FORMATS
@@ -485,18 +485,13 @@ def answers_file(state: Questionnaire, why: str = "not finished") -> str:
     """
     if state.finished and not state.emergency:
         return answers_yaml(state.case_dict(), [f"Answers from triage ask ({state.kb.version})."])
-    case = _unfinished(state.case_dict())
+    case = marked_unfinished(state.case_dict())
     if state.emergency:
         return answers_yaml(case, incomplete_note(state, "stopped early for an emergency"))
     for name, spec in state.kb.vocabulary.fields.items():
         if spec.is_screen:
             case.setdefault(name, NOT_SCREENED_WORDS[0])
     return answers_yaml(case, incomplete_note(state, why))
-
-
-def _unfinished(case: Mapping[str, Any]) -> dict[str, Any]:
-    """``case`` marked ``complete: false``, right after its id."""
-    return {"id": case["id"], "complete": False, **{k: v for k, v in case.items() if k != "id"}}
 
 
 def _short(value: Any) -> str:

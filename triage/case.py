@@ -199,6 +199,11 @@ def parse_case(raw: object, default_id: str, vocabulary: Vocabulary, *, file: st
     return Case(case_id, values, vocabulary)
 
 
+def marked_unfinished(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw case ``raw`` marked ``complete: false`` (answers saved before the end), right after its id."""
+    return {"id": raw["id"], "complete": False, **{k: v for k, v in raw.items() if k != "id"}}
+
+
 def _says_not_screened(value: Any) -> bool:
     """True when a screen's answer is one of the words for "not sure" (``unknown``...)."""
     return isinstance(value, str) and normal_spelling(value.replace("'", "")) in NOT_SCREENED_WORDS

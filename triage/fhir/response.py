@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-from ..case import Case, parse_case
+from ..case import Case, marked_unfinished, parse_case
 from ..errors import CaseError, Location
 from ..kb.model import Question
 from ..vocabulary import Vocabulary
@@ -85,7 +85,7 @@ def case_dict_from_response(resource: object, questions: tuple[Question, ...], d
     raw = case_dict_from_answers(answers, questions, response_case_id(checked, default_id))
     if checked.get("status") in UNFINISHED_STATUSES:
         # Not finished is not "the rest is no": the case refers rather than guesses.
-        raw = {"id": raw["id"], "complete": False, **{k: v for k, v in raw.items() if k != "id"}}
+        raw = marked_unfinished(raw)
     return raw
 
 

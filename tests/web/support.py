@@ -69,7 +69,12 @@ def serving(*options: str) -> Iterator[Served]:
             out, _ = server.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-            out, _ = server.communicate()
+            try:
+                out, _ = server.communicate(timeout=10)
+            except subprocess.TimeoutExpired:  # a process that outlived the server holds its output open
+                out = "(output held open by a process that outlived the server)"
+                if server.stdout is not None:
+                    server.stdout.close()
         output += out.splitlines()
 
 

@@ -323,6 +323,11 @@ class _HandedServer(uvicorn.Server):
                 message, fds, _, _ = socket.recv_fds(self._channel, 1, 1)
             except BlockingIOError:
                 return
+            except OSError:
+                # A parent that died with our "closed" messages unread resets the channel
+                # instead of closing it. Left raising, the callback stopped being called
+                # and the worker (and its audit process) outlived the parent.
+                message, fds = b"", []
             if not message:  # the parent has gone: stop as on SIGTERM
                 loop.remove_reader(self._channel.fileno())
                 self.should_exit = True
